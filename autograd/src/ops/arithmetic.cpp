@@ -1,0 +1,204 @@
+// + - * / pow minimum maximum: forward kernel, broadcasting and backward rule side by side.
+// Backward rules return gradients in the broadcast shape; the engine sums them back to each
+// input's shape.
+#include <cmath>
+
+#include "kernels/elementwise.hpp"
+#include "op_common.hpp"
+
+namespace xgrad {
+
+using namespace ops;
+
+Tensor scalar_like(double value, const Tensor& like, const char* op) {
+    check_defined(op, like);
+    if (like.dtype() == Dtype::i64 && value != std::floor(value))
+        throw DtypeError(std::string("xgrad::") + op + ": the scalar " + std::to_string(value) +
+                         " is not an integer but the tensor is " + describe(like) +
+                         "; convert the tensor with .to(kFloat32) first");
+    Tensor s = make_tensor({}, like.dtype());
+    kernels::dispatch_all(like.dtype(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        *static_cast<T*>(s.impl()->data()) = static_cast<T>(value);
+    });
+    return s;
+}
+
+namespace {
+template <class F>
+Tensor numeric_binary(const char* op, const Tensor& a, const Tensor& b, F&& f) {
+    check_same_dtype(op, a, b);
+    return kernels::dispatch_numeric(a.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return kernels::binary_map<T, T>(a, b, op, f);
+    });
+}
+template <class F>
+Tensor floating_binary(const char* op, const Tensor& a, const Tensor& b, F&& f) {
+    check_same_dtype(op, a, b);
+    return kernels::dispatch_floating(a.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return kernels::binary_map<T, T>(a, b, op, f);
+    });
+}
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+    Tensor out = numeric_binary("add", a, b, [](auto&& x, auto&& y) { return x + y; });
+    if (should_record({&a, &b}))
+        record("AddBackward", out, {a, b}, {}, [](Node&, const Tensor& g) -> TensorList {
+            return {g, g};
+        });
+    return out;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+    Tensor out = numeric_binary("sub", a, b, [](auto&& x, auto&& y) { return x - y; });
+    if (should_record({&a, &b}))
+        record("SubBackward", out, {a, b}, {}, [](Node& n, const Tensor& g) -> TensorList {
+            return {g, n.needs_input_grad(1) ? -g : Tensor()};
+        });
+    return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+    Tensor out = numeric_binary("mul", a, b, [](auto&& x, auto&& y) { return x * y; });
+    if (should_record({&a, &b}))
+        record("MulBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
+            return {n.needs_input_grad(0) ? g * n.saved(1) : Tensor(),
+                    n.needs_input_grad(1) ? g * n.saved(0) : Tensor()};
+        });
+    return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+    // Integer division would truncate silently: division is for floating tensors.
+    Tensor out = floating_binary("div", a, b, [](auto&& x, auto&& y) { return x / y; });
+    if (should_record({&a, &b}))
+        record("DivBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
+            const Tensor& b = n.saved(1);
+            return {n.needs_input_grad(0) ? g / b : Tensor(),
+                    n.needs_input_grad(1) ? -(g * n.saved(0)) / (b * b) : Tensor()};
+        });
+    return out;
+}
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+    Tensor out = floating_binary("pow", a, b, [](auto&& x, auto&& y) { return xt::pow(x, y); });
+    if (should_record({&a, &b}))
+        record("PowBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
+            const Tensor& a = n.saved(0);
+            const Tensor& b = n.saved(1);
+            Tensor ga, gb;
+            if (n.needs_input_grad(0)) ga = g * b * pow(a, b - 1.0);
+            if (n.needs_input_grad(1)) {
+                // d/db a^b = a^b log a; taken as 0 where a == 0 and b >= 0 (as PyTorch).
+                Tensor zero_base =
+                    logical_and(eq(a, scalar_like(0, a, "pow")), ge(b, scalar_like(0, b, "pow")));
+                Tensor y = pow(a, b);
+                gb = g * where(zero_base, scalar_like(0, g, "pow"), y * log(a));
+            }
+            return {ga, gb};
+        });
+    return out;
+}
+
+Tensor pow(const Tensor& a, double p) {
+    check_defined("pow", a);
+    Tensor out = kernels::dispatch_floating(a.dtype(), "pow", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T e = static_cast<T>(p);
+        if (p == 2.0) return kernels::unary_map<T>(a, [](auto&& x) { return x * x; });
+        return kernels::unary_map<T>(a, [e](auto&& x) { return xt::pow(x, e); });
+    });
+    if (should_record({&a}))
+        record("PowBackward", out, {a}, {a}, [p](Node& n, const Tensor& g) -> TensorList {
+            if (p == 0.0) return {g * 0.0};
+            if (p == 1.0) return {g};
+            if (p == 2.0) return {g * n.saved(0) * 2.0};
+            return {g * p * pow(n.saved(0), p - 1.0)};
+        });
+    return out;
+}
+
+Tensor pow(double base, const Tensor& b) {
+    check_defined("pow", b);
+    return pow(scalar_like(base, b, "pow"), b);
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) {
+    Tensor out =
+        numeric_binary("minimum", a, b, [](auto&& x, auto&& y) { return xt::minimum(x, y); });
+    if (should_record({&a, &b}))
+        record("MinimumBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
+            const Tensor& a = n.saved(0);
+            const Tensor& b = n.saved(1);
+            Tensor wa = mask_as(lt(a, b), g) + mask_as(eq(a, b), g) * 0.5;
+            return {n.needs_input_grad(0) ? g * wa : Tensor(),
+                    n.needs_input_grad(1) ? g * (1.0 - wa) : Tensor()};
+        });
+    return out;
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+    Tensor out =
+        numeric_binary("maximum", a, b, [](auto&& x, auto&& y) { return xt::maximum(x, y); });
+    if (should_record({&a, &b}))
+        record("MaximumBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
+            const Tensor& a = n.saved(0);
+            const Tensor& b = n.saved(1);
+            Tensor wa = mask_as(gt(a, b), g) + mask_as(eq(a, b), g) * 0.5;
+            return {n.needs_input_grad(0) ? g * wa : Tensor(),
+                    n.needs_input_grad(1) ? g * (1.0 - wa) : Tensor()};
+        });
+    return out;
+}
+
+Tensor operator+(const Tensor& a, const Tensor& b) {
+    return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+    return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+    return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+    return div(a, b);
+}
+Tensor operator-(const Tensor& x) {
+    return neg(x);
+}
+Tensor operator+(const Tensor& a, double b) {
+    return add(a, scalar_like(b, a, "add"));
+}
+Tensor operator-(const Tensor& a, double b) {
+    return sub(a, scalar_like(b, a, "sub"));
+}
+Tensor operator*(const Tensor& a, double b) {
+    return mul(a, scalar_like(b, a, "mul"));
+}
+Tensor operator/(const Tensor& a, double b) {
+    return div(a, scalar_like(b, a, "div"));
+}
+Tensor operator+(double a, const Tensor& b) {
+    return add(scalar_like(a, b, "add"), b);
+}
+Tensor operator-(double a, const Tensor& b) {
+    return sub(scalar_like(a, b, "sub"), b);
+}
+Tensor operator*(double a, const Tensor& b) {
+    return mul(scalar_like(a, b, "mul"), b);
+}
+Tensor operator/(double a, const Tensor& b) {
+    return div(scalar_like(a, b, "div"), b);
+}
+
+Tensor Tensor::pow(double e) const {
+    return xgrad::pow(*this, e);
+}
+Tensor Tensor::pow(const Tensor& e) const {
+    return xgrad::pow(*this, e);
+}
+
+}  // namespace xgrad

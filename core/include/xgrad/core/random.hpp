@@ -1,0 +1,32 @@
+// Random number generation. Every random creation function draws from a Generator: the
+// process-wide default one (seeded by manual_seed) or an explicit one, so runs are reproducible.
+#pragma once
+#include <cstdint>
+
+namespace xgrad {
+
+class Generator {
+  public:
+    explicit Generator(std::uint64_t seed = 5489u) { manual_seed(seed); }
+    void manual_seed(std::uint64_t seed);
+    std::uint64_t initial_seed() const { return seed_; }
+
+    std::uint64_t next_u64();  // xoshiro256** step
+    double uniform();          // [0, 1) with 53 random bits
+    double normal();           // standard normal (Box-Muller, cached second value)
+    // Uniform integer in [low, high); requires low < high.
+    std::int64_t randint(std::int64_t low, std::int64_t high);
+
+  private:
+    std::uint64_t seed_ = 0;
+    std::uint64_t s_[4] = {0, 0, 0, 0};
+    bool has_spare_normal_ = false;
+    double spare_normal_ = 0.0;
+};
+
+// The generator used when none is given (one per process, not thread-safe).
+Generator& default_generator();
+// Seeds the default generator.
+void manual_seed(std::uint64_t seed);
+
+}  // namespace xgrad

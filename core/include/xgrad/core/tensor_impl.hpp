@@ -1,0 +1,44 @@
+// The state behind a Tensor handle. Advanced users (custom kernels) and the autograd engine
+// use it; ordinary code goes through Tensor.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include <xgrad/core/tensor.hpp>
+
+namespace xgrad {
+
+// A 64-byte aligned, uninitialised buffer shared by a tensor and its reshaped views.
+struct Storage {
+    explicit Storage(std::size_t nbytes);
+    ~Storage();
+    Storage(const Storage&) = delete;
+    Storage& operator=(const Storage&) = delete;
+
+    void* data = nullptr;
+    std::size_t nbytes = 0;
+};
+
+struct TensorImpl {
+    std::shared_ptr<Storage> storage;
+    Shape shape;
+    std::int64_t numel = 0;
+    Dtype dtype = Dtype::f32;
+
+    // autograd state: a leaf has requires_grad set by the user; a non-leaf has grad_fn.
+    bool requires_grad = false;
+    bool retains_grad = false;
+    std::shared_ptr<Node> grad_fn;
+    Tensor grad;
+    std::vector<Tensor::Hook> hooks;  // hooks of leaves (non-leaf hooks live on grad_fn)
+
+    void* data() const { return storage->data; }
+};
+
+// A new tensor with uninitialised contiguous storage.
+Tensor make_tensor(const Shape& shape, Dtype dtype);
+// A new tensor handle sharing `storage` (a view of the same data with another shape).
+Tensor make_view(const std::shared_ptr<Storage>& storage, const Shape& shape, Dtype dtype);
+
+}  // namespace xgrad

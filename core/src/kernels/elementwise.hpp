@@ -1,0 +1,53 @@
+// Elementwise kernels on xtensor (xsimd-vectorised). Same-shape and scalar operands take a flat
+// 1-D path; everything else goes through xtensor's NumPy broadcasting.
+#pragma once
+#include <xtensor/xbroadcast.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
+#include <xtensor/xoperation.hpp>
+
+#include "kernels/dispatch.hpp"
+#include "kernels/xadapt.hpp"
+
+namespace xgrad::kernels {
+
+// out = f(a, b) with broadcasting; a and b hold T, out holds Out. `f` takes two xtensor
+// expressions (or an expression and a scalar) and returns an expression.
+template <class T, class Out, class F>
+Tensor binary_map(const Tensor& a, const Tensor& b, const char* op, F&& f) {
+    const Shape& sa = a.shape();
+    const Shape& sb = b.shape();
+    if (sa == sb) {
+        Tensor out = make_tensor(sa, dtype_of<Out>::value);
+        auto o = flat<Out>(out);
+        xt::noalias(o) = f(flat<T>(a), flat<T>(b));
+        return out;
+    }
+    if (b.numel() == 1 && sb.size() <= sa.size()) {
+        Tensor out = make_tensor(sa, dtype_of<Out>::value);
+        auto o = flat<Out>(out);
+        xt::noalias(o) = f(flat<T>(a), *data_of<T>(b));
+        return out;
+    }
+    if (a.numel() == 1 && sa.size() <= sb.size()) {
+        Tensor out = make_tensor(sb, dtype_of<Out>::value);
+        auto o = flat<Out>(out);
+        xt::noalias(o) = f(*data_of<T>(a), flat<T>(b));
+        return out;
+    }
+    Tensor out = make_tensor(broadcast_shapes(sa, sb, op), dtype_of<Out>::value);
+    auto o = nd<Out>(out);
+    xt::noalias(o) = f(nd<T>(a), nd<T>(b));
+    return out;
+}
+
+// out = f(x), same shape and dtype.
+template <class T, class F>
+Tensor unary_map(const Tensor& x, F&& f) {
+    Tensor out = make_tensor(x.shape(), x.dtype());
+    auto o = flat<T>(out);
+    xt::noalias(o) = f(flat<T>(x));
+    return out;
+}
+
+}  // namespace xgrad::kernels
