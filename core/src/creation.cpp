@@ -90,7 +90,7 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions o) {
     const double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
     return fill_with({steps}, float_default(o), o.requires_grad, [&](std::int64_t i) {
         // Fill the second half from the end, as PyTorch does, so both ends are exact.
-        return i < steps / 2 ? start + step * double(i) : end - step * double(steps - 1 - i);
+        return i < (steps + 1) / 2 ? start + step * double(i) : end - step * double(steps - 1 - i);
     });
 }
 

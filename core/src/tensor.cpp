@@ -6,6 +6,7 @@
 
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+#include "allocator.hpp"
 #include "kernels/dispatch.hpp"
 
 namespace xgrad {

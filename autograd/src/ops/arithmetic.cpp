@@ -169,29 +169,67 @@ Tensor operator/(const Tensor& a, const Tensor& b) {
 Tensor operator-(const Tensor& x) {
     return neg(x);
 }
-Tensor operator+(const Tensor& a, double b) {
-    return add(a, scalar_like(b, a, "add"));
+// Tensor-scalar ops get their own kernels and nodes: no 0-d tensor, no broadcasting logic,
+// which matters for chains of small ops.
+namespace {
+template <class F>
+Tensor scalar_map(const char* op, const Tensor& a, double s, bool floating_only, F&& f) {
+    scalar_like(s, a, op);  // validates the scalar against the dtype
+    auto run = [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T v = static_cast<T>(s);
+        return kernels::unary_map<T>(a, [&](auto&& x) { return f(x, v); });
+    };
+    return floating_only ? kernels::dispatch_floating(a.dtype(), op, run)
+                         : kernels::dispatch_numeric(a.dtype(), op, run);
 }
-Tensor operator-(const Tensor& a, double b) {
-    return sub(a, scalar_like(b, a, "sub"));
+}  // namespace
+
+Tensor operator+(const Tensor& a, double s) {
+    Tensor out = scalar_map("add", a, s, false, [](auto&& x, auto v) { return x + v; });
+    if (should_record({&a}))
+        record("AddBackward", out, {a}, {},
+               [](Node&, const Tensor& g) -> TensorList { return {g}; });
+    return out;
 }
-Tensor operator*(const Tensor& a, double b) {
-    return mul(a, scalar_like(b, a, "mul"));
+Tensor operator-(const Tensor& a, double s) {
+    return a + (-s);
 }
-Tensor operator/(const Tensor& a, double b) {
-    return div(a, scalar_like(b, a, "div"));
+Tensor operator*(const Tensor& a, double s) {
+    Tensor out = scalar_map("mul", a, s, false, [](auto&& x, auto v) { return x * v; });
+    if (should_record({&a}))
+        record("MulBackward", out, {a}, {},
+               [s](Node&, const Tensor& g) -> TensorList { return {g * s}; });
+    return out;
 }
-Tensor operator+(double a, const Tensor& b) {
-    return add(scalar_like(a, b, "add"), b);
+Tensor operator/(const Tensor& a, double s) {
+    Tensor out = scalar_map("div", a, s, true, [](auto&& x, auto v) { return x / v; });
+    if (should_record({&a}))
+        record("DivBackward", out, {a}, {},
+               [s](Node&, const Tensor& g) -> TensorList { return {g / s}; });
+    return out;
 }
-Tensor operator-(double a, const Tensor& b) {
-    return sub(scalar_like(a, b, "sub"), b);
+Tensor operator+(double s, const Tensor& b) {
+    return b + s;
 }
-Tensor operator*(double a, const Tensor& b) {
-    return mul(scalar_like(a, b, "mul"), b);
+Tensor operator-(double s, const Tensor& b) {
+    Tensor out = scalar_map("sub", b, s, false, [](auto&& x, auto v) { return v - x; });
+    if (should_record({&b}))
+        record("SubBackward", out, {b}, {},
+               [](Node&, const Tensor& g) -> TensorList { return {-g}; });
+    return out;
 }
-Tensor operator/(double a, const Tensor& b) {
-    return div(scalar_like(a, b, "div"), b);
+Tensor operator*(double s, const Tensor& b) {
+    return b * s;
+}
+Tensor operator/(double s, const Tensor& b) {
+    Tensor out = scalar_map("div", b, s, true, [](auto&& x, auto v) { return v / x; });
+    if (should_record({&b}))
+        record("DivBackward", out, {b}, {b}, [s](Node& n, const Tensor& g) -> TensorList {
+            const Tensor& x = n.saved(0);
+            return {-(g * s) / (x * x)};
+        });
+    return out;
 }
 
 Tensor Tensor::pow(double e) const {

@@ -8,6 +8,22 @@ namespace xgrad {
 
 using namespace ops;
 
+namespace {
+// Eight independent partial sums: the compiler vectorises them (a single accumulator is one
+// long dependency chain), and they keep float32 sums accurate by accumulating in double.
+template <class Acc, class T>
+Acc sum_all(const T* p, std::int64_t n) {
+    Acc part[8] = {};
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; ++k) part[k] += static_cast<Acc>(p[i + k]);
+    Acc acc = 0;
+    for (; i < n; ++i) acc += static_cast<Acc>(p[i]);
+    for (int k = 0; k < 8; ++k) acc += part[k];
+    return acc;
+}
+}  // namespace
+
 Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
     check_defined("sum", x);
     const Axes axes = normalize_axes(dims, x.dim(), "sum");
@@ -18,10 +34,7 @@ Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
         using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
         T* o = out.data_ptr<T>();
         if (static_cast<std::int64_t>(axes.size()) == x.dim()) {
-            const T* p = x.data_ptr<T>();
-            Acc acc = 0;
-            for (std::int64_t i = 0; i < x.numel(); ++i) acc += p[i];
-            *o = static_cast<T>(acc);
+            *o = static_cast<T>(sum_all<Acc>(x.data_ptr<T>(), x.numel()));
         } else if (axes.empty()) {
             std::copy(x.data_ptr<T>(), x.data_ptr<T>() + x.numel(), o);
         } else {

@@ -24,6 +24,15 @@ Tensor numeric_unary(const char* op, const Tensor& x, F&& f) {
         return kernels::unary_map<T>(x, f);
     });
 }
+// The backward of an activation from its output in one pass, for the usual (not
+// create_graph) backward; the composed form is used when the backward itself is recorded.
+template <class F>
+Tensor fused_backward(const char* op, const Tensor& g, const Tensor& y, F&& f) {
+    return kernels::dispatch_floating(g.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return kernels::binary_map<T, T>(g, y, op, f);
+    });
+}
 }  // namespace
 
 Tensor neg(const Tensor& x) {
@@ -100,6 +109,11 @@ Tensor tanh(const Tensor& x) {
             "TanhBackward", out, {x}, {},
             [](Node& n, const Tensor& g) -> TensorList {
                 Tensor y = n.saved_output();
+                if (!GradMode::is_enabled())  // not recording: one fused pass
+                    return {fused_backward("tanh", g, y, [](auto&& g, auto&& y) {
+                        using T = kernels::value_t<decltype(g)>;
+                        return g * (T(1) - y * y);
+                    })};
                 return {g * (1.0 - y * y)};
             },
             true);
@@ -116,6 +130,11 @@ Tensor sigmoid(const Tensor& x) {
             "SigmoidBackward", out, {x}, {},
             [](Node& n, const Tensor& g) -> TensorList {
                 Tensor y = n.saved_output();
+                if (!GradMode::is_enabled())
+                    return {fused_backward("sigmoid", g, y, [](auto&& g, auto&& y) {
+                        using T = kernels::value_t<decltype(g)>;
+                        return g * y * (T(1) - y);
+                    })};
                 return {g * y * (1.0 - y)};
             },
             true);
@@ -131,7 +150,13 @@ Tensor relu(const Tensor& x) {
         record(
             "ReluBackward", out, {x}, {},
             [](Node& n, const Tensor& g) -> TensorList {
-                return {g * mask_as(n.saved_output() > 0.0, g)};
+                Tensor y = n.saved_output();
+                if (!GradMode::is_enabled())
+                    return {fused_backward("relu", g, y, [](auto&& g, auto&& y) {
+                        using T = kernels::value_t<decltype(g)>;
+                        return xt::where(y > T(0), g, T(0));
+                    })};
+                return {g * mask_as(y > 0.0, g)};
             },
             true);
     return out;

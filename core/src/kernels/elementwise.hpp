@@ -1,6 +1,7 @@
 // Elementwise kernels on xtensor (xsimd-vectorised). Same-shape and scalar operands take a flat
 // 1-D path; everything else goes through xtensor's NumPy broadcasting.
 #pragma once
+#include <type_traits>
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
@@ -10,6 +11,19 @@
 #include "kernels/xadapt.hpp"
 
 namespace xgrad::kernels {
+
+// The element type of an xtensor expression, or the type itself for a scalar operand, so one
+// generic lambda serves the array and the scalar paths of binary_map.
+template <class E, class = void>
+struct value_of {
+    using type = std::decay_t<E>;
+};
+template <class E>
+struct value_of<E, std::void_t<typename std::decay_t<E>::value_type>> {
+    using type = typename std::decay_t<E>::value_type;
+};
+template <class E>
+using value_t = typename value_of<E>::type;
 
 // out = f(a, b) with broadcasting; a and b hold T, out holds Out. `f` takes two xtensor
 // expressions (or an expression and a scalar) and returns an expression.

@@ -1,0 +1,72 @@
+#include "allocator.hpp"
+
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace xgrad::detail {
+
+namespace {
+
+constexpr std::size_t kCacheFrom = std::size_t(1) << 16;   // blocks from 64 KiB are cached
+constexpr std::size_t kCacheLimit = std::size_t(1) << 30;  // at most 1 GiB kept for reuse
+
+std::size_t rounded(std::size_t n) {
+    if (n < kCacheFrom) return ((n + 63) / 64) * 64 + (n == 0 ? 64 : 0);
+    return ((n + 4095) / 4096) * 4096;  // whole pages, so sizes repeat across steps
+}
+
+struct BlockCache {
+    std::mutex mutex;
+    std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
+    std::size_t cached_bytes = 0;
+
+    ~BlockCache() {
+        for (auto& [size, blocks] : free_blocks)
+            for (void* p : blocks) std::free(p);
+    }
+};
+
+BlockCache& cache() {
+    static BlockCache* c = new BlockCache();  // never destroyed: tensors may die after main
+    return *c;
+}
+
+}  // namespace
+
+void* allocate(std::size_t nbytes) {
+    const std::size_t size = rounded(nbytes);
+    if (size >= kCacheFrom) {
+        BlockCache& c = cache();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        auto it = c.free_blocks.find(size);
+        if (it != c.free_blocks.end() && !it->second.empty()) {
+            void* p = it->second.back();
+            it->second.pop_back();
+            c.cached_bytes -= size;
+            return p;
+        }
+    }
+    void* p = std::aligned_alloc(64, size);
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+
+void deallocate(void* ptr, std::size_t nbytes) {
+    if (!ptr) return;
+    const std::size_t size = rounded(nbytes);
+    if (size >= kCacheFrom) {
+        BlockCache& c = cache();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        if (c.cached_bytes + size <= kCacheLimit) {
+            c.free_blocks[size].push_back(ptr);
+            c.cached_bytes += size;
+            return;
+        }
+    }
+    std::free(ptr);
+}
+
+}  // namespace xgrad::detail
