@@ -11,13 +11,9 @@
 
 namespace xgrad {
 
-Storage::Storage(std::size_t n) : nbytes(n) {
-    const std::size_t rounded = ((n + 63) / 64) * 64;
-    data = std::aligned_alloc(64, rounded ? rounded : 64);
-    if (!data) throw std::bad_alloc();
-}
+Storage::Storage(std::size_t n) : data(detail::allocate(n)), nbytes(n) {}
 Storage::~Storage() {
-    std::free(data);
+    detail::deallocate(data, nbytes);
 }
 
 Tensor make_tensor(const Shape& shape, Dtype dtype) {

@@ -186,7 +186,7 @@ Tensor scalar_map(const char* op, const Tensor& a, double s, bool floating_only,
 }  // namespace
 
 Tensor operator+(const Tensor& a, double s) {
-    Tensor out = scalar_map("add", a, s, false, [](auto&& x, auto v) { return x + v; });
+    Tensor out = scalar_map("add", a, s, false, [](auto&& x, const auto& v) { return x + v; });
     if (should_record({&a}))
         record("AddBackward", out, {a}, {},
                [](Node&, const Tensor& g) -> TensorList { return {g}; });
@@ -196,14 +196,14 @@ Tensor operator-(const Tensor& a, double s) {
     return a + (-s);
 }
 Tensor operator*(const Tensor& a, double s) {
-    Tensor out = scalar_map("mul", a, s, false, [](auto&& x, auto v) { return x * v; });
+    Tensor out = scalar_map("mul", a, s, false, [](auto&& x, const auto& v) { return x * v; });
     if (should_record({&a}))
         record("MulBackward", out, {a}, {},
                [s](Node&, const Tensor& g) -> TensorList { return {g * s}; });
     return out;
 }
 Tensor operator/(const Tensor& a, double s) {
-    Tensor out = scalar_map("div", a, s, true, [](auto&& x, auto v) { return x / v; });
+    Tensor out = scalar_map("div", a, s, true, [](auto&& x, const auto& v) { return x / v; });
     if (should_record({&a}))
         record("DivBackward", out, {a}, {},
                [s](Node&, const Tensor& g) -> TensorList { return {g / s}; });
@@ -213,7 +213,7 @@ Tensor operator+(double s, const Tensor& b) {
     return b + s;
 }
 Tensor operator-(double s, const Tensor& b) {
-    Tensor out = scalar_map("sub", b, s, false, [](auto&& x, auto v) { return v - x; });
+    Tensor out = scalar_map("sub", b, s, false, [](auto&& x, const auto& v) { return v - x; });
     if (should_record({&b}))
         record("SubBackward", out, {b}, {},
                [](Node&, const Tensor& g) -> TensorList { return {-g}; });
@@ -223,7 +223,7 @@ Tensor operator*(double s, const Tensor& b) {
     return b * s;
 }
 Tensor operator/(double s, const Tensor& b) {
-    Tensor out = scalar_map("div", b, s, true, [](auto&& x, auto v) { return v / x; });
+    Tensor out = scalar_map("div", b, s, true, [](auto&& x, const auto& v) { return v / x; });
     if (should_record({&b}))
         record("DivBackward", out, {b}, {b}, [s](Node& n, const Tensor& g) -> TensorList {
             const Tensor& x = n.saved(0);

@@ -35,6 +35,8 @@ Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
         T* o = out.data_ptr<T>();
         if (static_cast<std::int64_t>(axes.size()) == x.dim()) {
             *o = static_cast<T>(sum_all<Acc>(x.data_ptr<T>(), x.numel()));
+        } else if (x.numel() == 0) {  // xtensor's reducer writes nothing for an empty axis
+            std::fill(o, o + out.numel(), T(0));
         } else if (axes.empty()) {
             std::copy(x.data_ptr<T>(), x.data_ptr<T>() + x.numel(), o);
         } else {

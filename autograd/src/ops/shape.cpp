@@ -180,6 +180,11 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     Tensor out = make_tensor(target, x.dtype());
     kernels::dispatch_all(x.dtype(), [&](auto tag) {
         using T = typename decltype(tag)::type;
+        if (x.numel() == 1) {  // the backward of a full reduction: a plain fill
+            T* o = out.data_ptr<T>();
+            std::fill(o, o + out.numel(), *x.data_ptr<T>());
+            return;
+        }
         auto o = kernels::nd<T>(out);
         xt::noalias(o) = xt::broadcast(kernels::nd<T>(x), kernels::to_xshape(target));
     });
