@@ -136,6 +136,9 @@ TEST_CASE("autograd::grad on leaves and intermediates", "[autograd]") {
     CHECK(values(g2[0]) == std::vector<double>{2, 2});
     CHECK_FALSE(g2[1].defined());
     CHECK_THROWS_AS(autograd::grad({y2}, {ones({1})}), AutogradError);
+    TensorList twice = autograd::grad({(x * x).sum()}, {x, x});
+    CHECK(values(twice[0]) == std::vector<double>{2, 4});
+    CHECK(values(twice[1]) == std::vector<double>{2, 4});
 }
 
 TEST_CASE("detach and NoGradGuard stop recording", "[autograd]") {

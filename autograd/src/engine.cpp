@@ -115,7 +115,8 @@ void run_backward(const TensorList& roots, const TensorList& root_grads, bool re
             stack.push_back(r.grad_fn().get());
         } else if (captures.active) {
             auto it = captures.leaves.find(r.impl().get());
-            if (it != captures.leaves.end()) capture_add(captures, it->second, g);
+            if (it != captures.leaves.end())
+                capture_add(captures, it->second, run_hooks(r.impl()->hooks, g));
         } else {
             accumulate_into_leaf(*r.impl(), g, create_graph);
         }
@@ -178,7 +179,8 @@ void run_backward(const TensorList& roots, const TensorList& root_grads, bool re
                     accumulate_into_node(*e.node, std::move(gi));
                 } else if (captures.active) {
                     auto it = captures.leaves.find(e.leaf.get());
-                    if (it != captures.leaves.end()) capture_add(captures, it->second, gi);
+                    if (it != captures.leaves.end())
+                        capture_add(captures, it->second, run_hooks(e.leaf->hooks, gi));
                 } else {
                     accumulate_into_leaf(*e.leaf, std::move(gi), create_graph);
                 }
@@ -204,18 +206,22 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
     Captures c;
     c.active = true;
     c.grads.resize(inputs.size());
+    std::vector<std::pair<std::size_t, std::size_t>> repeats;  // (index, first index)
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const Tensor& x = inputs[i];
         if (!x.defined() || !x.requires_grad())
             throw AutogradError("xgrad::autograd::grad: input " + std::to_string(i) +
                                 " does not require grad");
-        if (x.grad_fn())
-            c.nodes.emplace(x.grad_fn().get(), i);
-        else
-            c.leaves.emplace(x.impl().get(), i);
+        // The same tensor listed twice gets the same gradient twice.
+        const bool inserted = x.grad_fn() ? c.nodes.emplace(x.grad_fn().get(), i).second
+                                          : c.leaves.emplace(x.impl().get(), i).second;
+        if (!inserted)
+            repeats.emplace_back(
+                i, x.grad_fn() ? c.nodes[x.grad_fn().get()] : c.leaves[x.impl().get()]);
     }
     run_backward(outputs, grad_outputs, options.retain_graph.value_or(options.create_graph),
                  options.create_graph, c);
+    for (const auto& [i, first] : repeats) c.grads[i] = c.grads[first];
     for (std::size_t i = 0; i < inputs.size(); ++i)
         if (!c.grads[i].defined() && !options.allow_unused)
             throw AutogradError("xgrad::autograd::grad: input " + std::to_string(i) + " (shape " +
