@@ -146,6 +146,21 @@ bool Tensor::is_leaf() const {
     return checked(impl_, "is_leaf").grad_fn == nullptr;
 }
 
+void set_data(const Tensor& t, const Tensor& src) {
+    auto& i = const_cast<TensorImpl&>(checked(t.impl(), "set_data"));
+    const auto& s = checked(src.impl(), "set_data");
+    if (i.grad_fn)
+        throw AutogradError("xgrad::set_data: only leaf tensors can have their data replaced");
+    if (i.requires_grad && !is_floating(s.dtype))
+        throw DtypeError(std::string("xgrad::set_data: a tensor that requires grad cannot hold ") +
+                         dtype_name(s.dtype) + " data");
+    i.storage = s.storage;
+    i.shape = s.shape;
+    i.numel = s.numel;
+    if (i.dtype != s.dtype) i.grad = Tensor();  // a gradient of the old dtype no longer fits
+    i.dtype = s.dtype;
+}
+
 Tensor Tensor::detach() const {
     const auto& i = checked(impl_, "detach");
     return make_view(i.storage, i.shape, i.dtype);

@@ -14,3 +14,5 @@
 #include <xgrad/autograd/gradcheck.hpp>
 #include <xgrad/autograd/node.hpp>
 #include <xgrad/autograd/ops.hpp>
+
+#include <xgrad/nn.hpp>

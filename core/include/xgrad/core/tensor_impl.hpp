@@ -41,4 +41,9 @@ Tensor make_tensor(const Shape& shape, Dtype dtype);
 // A new tensor handle sharing `storage` (a view of the same data with another shape).
 Tensor make_view(const std::shared_ptr<Storage>& storage, const Shape& shape, Dtype dtype);
 
+// Replaces the data, shape and dtype behind `t` with those of `src` (sharing src's storage),
+// keeping t's handle and autograd identity: every holder of `t` sees the new data. For leaves
+// only (a module moving its parameters to another dtype). Throws AutogradError on a non-leaf.
+void set_data(const Tensor& t, const Tensor& src);
+
 }  // namespace xgrad

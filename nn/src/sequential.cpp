@@ -1,0 +1,18 @@
+#include <xgrad/nn/sequential.hpp>
+
+namespace xgrad::nn {
+
+std::shared_ptr<Module> Sequential::operator[](std::size_t i) const {
+    if (i >= size())
+        throw IndexError("xgrad::nn::Sequential: index " + std::to_string(i) +
+                         " is out of range for " + std::to_string(size()) + " modules");
+    return named_children()[i].second;
+}
+
+Tensor Sequential::forward(const Tensor& input) {
+    Tensor x = input;
+    for (const auto& [name, m] : named_children()) x = m->forward(x);
+    return x;
+}
+
+}  // namespace xgrad::nn
