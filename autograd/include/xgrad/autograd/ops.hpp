@@ -6,3 +6,4 @@
 #include <xgrad/autograd/ops/linalg.hpp>
 #include <xgrad/autograd/ops/reduction.hpp>
 #include <xgrad/autograd/ops/shape.hpp>
+#include <xgrad/autograd/ops/special.hpp>
