@@ -1,5 +1,6 @@
 // sum and mean. Floating sums accumulate in double so float32 results stay accurate.
-#include <xtensor/xreducer.hpp>
+#include <algorithm>
+#include <vector>
 
 #include "kernels/elementwise.hpp"
 #include "op_common.hpp"
@@ -22,6 +23,48 @@ Acc sum_all(const T* p, std::int64_t n) {
     for (int k = 0; k < 8; ++k) acc += part[k];
     return acc;
 }
+// Sums the [outer, reduced, inner] view of `in`: the inner loop runs over contiguous memory.
+template <class Acc, class T>
+std::vector<Acc> sum_block(const T* in, std::int64_t outer, std::int64_t reduced,
+                           std::int64_t inner) {
+    std::vector<Acc> out(static_cast<std::size_t>(outer * inner), Acc(0));
+    for (std::int64_t o = 0; o < outer; ++o) {
+        Acc* acc = out.data() + o * inner;
+        const T* block = in + o * reduced * inner;
+        if (inner == 1) {
+            *acc = sum_all<Acc>(block, reduced);
+            continue;
+        }
+        for (std::int64_t r = 0; r < reduced; ++r) {
+            const T* row = block + r * inner;
+            for (std::int64_t i = 0; i < inner; ++i) acc[i] += static_cast<Acc>(row[i]);
+        }
+    }
+    return out;
+}
+
+// Sums over `axes` (sorted, unique): each run of adjacent axes is one [outer, reduced, inner]
+// pass, innermost run first, so every pass reads memory in order.
+template <class Acc, class T>
+std::vector<Acc> sum_axes(const T* data, Shape shape, const Axes& axes) {
+    std::vector<Acc> current;
+    bool first = true;
+    for (std::size_t end = axes.size(); end > 0;) {
+        std::size_t begin = end - 1;
+        while (begin > 0 && axes[begin - 1] + 1 == axes[begin]) --begin;
+        const auto lo = static_cast<std::size_t>(axes[begin]);
+        const auto hi = static_cast<std::size_t>(axes[end - 1]);
+        std::int64_t outer = 1, reduced = 1, inner = 1;
+        for (std::size_t d = 0; d < shape.size(); ++d)
+            (d < lo ? outer : d <= hi ? reduced : inner) *= shape[d];
+        current = first ? sum_block<Acc>(data, outer, reduced, inner)
+                        : sum_block<Acc>(current.data(), outer, reduced, inner);
+        first = false;
+        for (std::size_t d = lo; d <= hi; ++d) shape[d] = 1;
+        end = begin;
+    }
+    return current;
+}
 }  // namespace
 
 Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
@@ -35,13 +78,10 @@ Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
         T* o = out.data_ptr<T>();
         if (static_cast<std::int64_t>(axes.size()) == x.dim()) {
             *o = static_cast<T>(sum_all<Acc>(x.data_ptr<T>(), x.numel()));
-        } else if (x.numel() == 0) {  // xtensor's reducer writes nothing for an empty axis
-            std::fill(o, o + out.numel(), T(0));
         } else if (axes.empty()) {
             std::copy(x.data_ptr<T>(), x.data_ptr<T>() + x.numel(), o);
         } else {
-            std::vector<std::size_t> ax(axes.begin(), axes.end());
-            auto r = xt::sum<Acc>(kernels::nd<T>(x), ax, xt::evaluation_strategy::immediate);
+            std::vector<Acc> r = sum_axes<Acc>(x.data_ptr<T>(), x.shape(), axes);
             std::transform(r.begin(), r.end(), o, [](Acc v) { return static_cast<T>(v); });
         }
     });
