@@ -16,3 +16,4 @@
 #include <xgrad/autograd/ops.hpp>
 
 #include <xgrad/nn.hpp>
+#include <xgrad/optim.hpp>

@@ -1,0 +1,93 @@
+// SGD: torch.optim.SGD's single-tensor update (PyTorch 1.13), as one loop over the data.
+#include <xgrad/core/creation.hpp>
+#include <xgrad/optim/sgd.hpp>
+#include "optim_common.hpp"
+
+namespace xgrad::optim {
+
+namespace {
+
+template <class T>
+void sgd_update(T* p, const T* grad, T* buf, std::int64_t n, const SGDOptions& o, bool first_step) {
+    const T weight_decay = static_cast<T>(o.weight_decay);
+    const T momentum = static_cast<T>(o.momentum);
+    const T one_minus_dampening = static_cast<T>(1.0 - o.dampening);
+    const T neg_lr = static_cast<T>(-o.lr);
+    const bool use_wd = o.weight_decay != 0.0, use_momentum = o.momentum != 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        T d = o.maximize ? -grad[i] : grad[i];
+        if (use_wd) d = d + weight_decay * p[i];
+        if (use_momentum) {
+            buf[i] = first_step ? d : buf[i] * momentum + one_minus_dampening * d;
+            d = o.nesterov ? d + momentum * buf[i] : buf[i];
+        }
+        p[i] = p[i] + neg_lr * d;
+    }
+}
+
+}  // namespace
+
+SGD::SGD(std::vector<Tensor> params, SGDOptions options)
+    : OptimizerWithOptions("SGD", {"momentum_buffer"}, false) {
+    std::vector<Group> groups;
+    groups.push_back({std::move(params), options});
+    init_groups(std::move(groups), options);
+}
+
+SGD::SGD(std::vector<Group> groups) : OptimizerWithOptions("SGD", {"momentum_buffer"}, false) {
+    init_groups(std::move(groups), SGDOptions{});
+}
+
+void SGD::validate_options(const SGDOptions& o) const {
+    const std::string w = who();
+    detail::require_lr(w, o.lr);
+    detail::require_nonneg(w, "momentum", o.momentum);
+    detail::require(std::isfinite(o.dampening), w, "dampening", o.dampening, "finite");
+    detail::require_nonneg(w, "weight_decay", o.weight_decay);
+    if (o.nesterov && (o.momentum <= 0.0 || o.dampening != 0.0))
+        throw ValueError(w +
+                         ": nesterov momentum requires momentum > 0 and dampening == 0 (got "
+                         "momentum " +
+                         detail::format_value(o.momentum) + ", dampening " +
+                         detail::format_value(o.dampening) + ")");
+}
+
+std::vector<SGD::OptionRef> SGD::option_refs(SGDOptions& o) const {
+    return {{"lr", &o.lr},
+            {"momentum", &o.momentum},
+            {"dampening", &o.dampening},
+            {"weight_decay", &o.weight_decay},
+            {"nesterov", nullptr, &o.nesterov},
+            {"maximize", nullptr, &o.maximize}};
+}
+
+std::vector<std::string> SGD::required_buffers(const SGDOptions&) const {
+    return {};  // a missing momentum buffer is started from the next gradient, as in PyTorch
+}
+
+void SGD::step() {
+    for (std::size_t g = 0; g < group_count(); ++g) {
+        const SGDOptions& o = options_[g];
+        for (std::size_t i = 0; i < params(g).size(); ++i) {
+            Tensor p = params(g)[i];
+            const Tensor grad = p.grad();
+            if (!grad.defined()) continue;
+            ParamState& st = state_of(g, i);
+            Tensor& buf = st.buffers[0];
+            bool first_step = false;
+            if (o.momentum != 0.0 && !buf.defined()) {
+                buf = empty_like(p);
+                first_step = true;
+                st.initialized = true;
+            }
+            detail::dispatch_floating(p.dtype(), [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                sgd_update<T>(p.data_ptr<T>(), grad.data_ptr<T>(),
+                              buf.defined() ? buf.data_ptr<T>() : nullptr, p.numel(), o,
+                              first_step);
+            });
+        }
+    }
+}
+
+}  // namespace xgrad::optim
