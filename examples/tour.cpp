@@ -22,4 +22,22 @@ int main() {
         w.copy_(w - w.grad() * 0.1);
     }
     std::cout << b.grad() << "\n";  // prints like PyTorch
+
+    // The same with modules, a cost and an optimizer (README, "Neural networks").
+    Tensor labels = randint(0, 10, {64});
+    nn::Sequential model(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 10));
+    optim::Adam opt(model.parameters(), {.lr = 1e-3});
+    Tensor first;
+    for (int step = 0; step < 20; ++step) {
+        Tensor cost = nn::cross_entropy(model(x), labels);
+        if (step == 0) first = cost;
+        opt.zero_grad();
+        cost.backward();
+        opt.step();
+    }
+    std::cout << model << "\n";
+    const double before = first.item<double>();
+    const double after = nn::cross_entropy(model(x), labels).item<double>();
+    std::cout << "cost " << before << " -> " << after << "\n";
+    return after < before ? 0 : 1;
 }
