@@ -10,6 +10,7 @@
 
 #include <xgrad/autograd/engine.hpp>
 #include <xgrad/autograd/function.hpp>
+#include <xgrad/autograd/graphviz.hpp>
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/gradcheck.hpp>
 #include <xgrad/autograd/node.hpp>
@@ -17,3 +18,4 @@
 
 #include <xgrad/nn.hpp>
 #include <xgrad/optim.hpp>
+#include <xgrad/utils.hpp>
