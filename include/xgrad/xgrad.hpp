@@ -4,6 +4,7 @@
 #include <xgrad/core/dtype.hpp>
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/random.hpp>
+#include <xgrad/core/safetensors.hpp>
 #include <xgrad/core/shape.hpp>
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/core/threads.hpp>
@@ -16,6 +17,7 @@
 #include <xgrad/autograd/node.hpp>
 #include <xgrad/autograd/ops.hpp>
 
+#include <xgrad/data.hpp>
 #include <xgrad/nn.hpp>
 #include <xgrad/optim.hpp>
 #include <xgrad/utils.hpp>

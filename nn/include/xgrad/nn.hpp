@@ -14,3 +14,4 @@
 #include <xgrad/nn/layers/recurrent.hpp>
 #include <xgrad/nn/module.hpp>
 #include <xgrad/nn/sequential.hpp>
+#include <xgrad/nn/serialization.hpp>

@@ -1,0 +1,53 @@
+// Feature scaling: standardisation (zero mean, unit variance) and min-max scaling.
+//
+//   auto scaler = data::Standardizer::fit(train_x);       // statistics of the training set
+//   Tensor x = scaler.transform(test_x);                  // (x - mean) / std
+//   Tensor y = scaler.inverse_transform(pred);            // back to the original units
+//   Tensor img = data::normalize(images, 0.2860, 0.3530); // known mean/std
+//
+// Statistics are taken over `dims` (default {0}, the sample dimension: one value per feature)
+// and kept with size-1 dimensions, so they broadcast against the data. The standard deviation is
+// the population one (correction 0, as scikit-learn's StandardScaler); a feature that does not
+// vary gets std 1 (and a range of 1 for min-max), so it maps to 0 instead of a division by zero.
+// Statistics are computed without recording on the tape; transforms are ordinary ops.
+#pragma once
+#include <utility>
+
+#include <xgrad/core/tensor.hpp>
+
+namespace xgrad::data {
+
+// Per-feature mean and standard deviation of a floating tensor.
+std::pair<Tensor, Tensor> mean_std(const Tensor& x, const Axes& dims = {0});
+// Per-feature minimum and maximum.
+std::pair<Tensor, Tensor> min_max(const Tensor& x, const Axes& dims = {0});
+
+// (x - mean) / std, broadcasting.
+Tensor normalize(const Tensor& x, const Tensor& mean, const Tensor& std);
+Tensor normalize(const Tensor& x, double mean, double std);
+// (x - min) / (max - min) mapped onto [low, high].
+Tensor min_max_scale(const Tensor& x, const Tensor& min, const Tensor& max, double low = 0.0,
+                     double high = 1.0);
+
+struct Standardizer {
+    Tensor mean;
+    Tensor std;
+
+    static Standardizer fit(const Tensor& x, const Axes& dims = {0});
+    Tensor transform(const Tensor& x) const;
+    Tensor inverse_transform(const Tensor& x) const;
+};
+
+struct MinMaxScaler {
+    Tensor min;
+    Tensor max;
+    double low = 0.0;
+    double high = 1.0;
+
+    static MinMaxScaler fit(const Tensor& x, double low = 0.0, double high = 1.0,
+                            const Axes& dims = {0});
+    Tensor transform(const Tensor& x) const;
+    Tensor inverse_transform(const Tensor& x) const;
+};
+
+}  // namespace xgrad::data
