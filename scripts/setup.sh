@@ -3,7 +3,7 @@
 # Run as root (or with sudo) on Debian 12.
 set -euo pipefail
 packages=(build-essential cmake ninja-build libxtensor-dev xtl-dev libxsimd-dev libopenblas-dev
-          catch2 nlohmann-json3-dev zlib1g-dev)
+          catch2 nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
