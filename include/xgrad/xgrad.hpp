@@ -11,9 +11,9 @@
 
 #include <xgrad/autograd/engine.hpp>
 #include <xgrad/autograd/function.hpp>
-#include <xgrad/autograd/graphviz.hpp>
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/gradcheck.hpp>
+#include <xgrad/autograd/graphviz.hpp>
 #include <xgrad/autograd/node.hpp>
 #include <xgrad/autograd/ops.hpp>
 
