@@ -103,6 +103,9 @@ TEST_CASE("higher-order gradients through create_graph", "[autograd]") {
     CHECK(gw.item<double>() == Approx(12));
     Tensor h = autograd::grad({gw.sum()}, {w})[0];
     CHECK(h.item<double>() == Approx(12));
+    // w.grad() now holds a graph that refers back to w (as in PyTorch): release it.
+    w.zero_grad();
+    CHECK_FALSE(w.grad().defined());
 }
 
 TEST_CASE("Hessian-vector product matches finite differences of the gradient", "[autograd]") {

@@ -75,6 +75,8 @@ class Tensor {
     const std::shared_ptr<Node>& grad_fn() const;
     bool is_leaf() const;
     // Back-propagates from this tensor. A non-scalar tensor needs an explicit `gradient`.
+    // With create_graph, a leaf's grad() keeps a graph that refers back to the leaf (as in
+    // PyTorch); zero_grad() releases it.
     void backward(const Tensor& gradient = Tensor(), BackwardOptions options = {}) const;
     // Same data, no history: the result is a leaf that does not require grad.
     Tensor detach() const;
