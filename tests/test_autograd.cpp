@@ -242,6 +242,16 @@ TEST_CASE("a very long chain builds, backpropagates and frees without recursion"
     Tensor z = x;
     for (int i = 0; i < 200000; ++i) z = z + 0.0;
     z = Tensor();  // frees 200000 nodes: must not overflow the stack
+    // Nodes that save their (non-leaf) input are held twice, by the edge and the saved tensor,
+    // and a graph dropped without backward still holds them all.
+    Tensor w = tensor({1.0}, {kFloat64, true});
+    Tensor m = w;
+    for (int i = 0; i < 200000; ++i) m = m * w;
+    m.sum().backward({}, {.retain_graph = true});
+    m = Tensor();
+    Tensor never_backpropagated = w;
+    for (int i = 0; i < 200000; ++i) never_backpropagated = never_backpropagated * w;
+    never_backpropagated = Tensor();
     SUCCEED();
 }
 

@@ -10,30 +10,39 @@ namespace xgrad {
 namespace {
 std::atomic<std::uint64_t> next_sequence_nr{0};
 
-// Moves out every predecessor that only this node keeps alive, so that freeing a long chain
-// of nodes is a loop instead of a recursion that could overflow the stack.
-void take_sole_owners(std::vector<Edge>& edges, TensorList& saved,
-                      std::vector<std::shared_ptr<Node>>& out) {
-    for (auto& e : edges)
-        if (e.node && e.node.use_count() == 1) out.push_back(std::move(e.node));
-    for (auto& t : saved) {
-        if (!t.defined() || t.impl().use_count() != 1) continue;
-        auto& fn = t.impl()->grad_fn;
-        if (fn && fn.use_count() == 1) out.push_back(std::move(fn));
-    }
-}
 }  // namespace
 
 Node::Node() : seq_(next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
 
+// Frees a graph without recursion: every predecessor (edge nodes, and the nodes behind saved
+// tensors) is moved onto explicit stacks before any reference is dropped; a popped node or
+// tensor whose last owner is the stack gets its own predecessors moved out first, so no
+// destructor ever recurses into another node.
 Node::~Node() {
-    std::vector<std::shared_ptr<Node>> stack;
-    take_sole_owners(edges_, saved_, stack);
-    while (!stack.empty()) {
-        std::shared_ptr<Node> n = std::move(stack.back());
-        stack.pop_back();
-        take_sole_owners(n->edges_, n->saved_, stack);
-        // n is destroyed here with its predecessors already moved out.
+    std::vector<std::shared_ptr<Node>> nodes;
+    std::vector<std::shared_ptr<TensorImpl>> impls;
+    auto take = [&](std::vector<Edge>& edges, TensorList& saved) {
+        for (auto& e : edges)
+            if (e.node) nodes.push_back(std::move(e.node));
+        for (auto& t : saved)
+            if (t.defined()) {
+                impls.push_back(t.impl());
+                t = Tensor();
+            }
+    };
+    take(edges_, saved_);
+    while (!nodes.empty() || !impls.empty()) {
+        if (!impls.empty()) {
+            std::shared_ptr<TensorImpl> impl = std::move(impls.back());
+            impls.pop_back();
+            if (impl.use_count() == 1 && impl->grad_fn) nodes.push_back(std::move(impl->grad_fn));
+            continue;  // impl is released here with its grad_fn already moved out
+        }
+        std::shared_ptr<Node> n = std::move(nodes.back());
+        nodes.pop_back();
+        if (n.use_count() == 1) take(n->edges_, n->saved_);
+        // n is released here; if this was its last owner its predecessors are already on the
+        // stacks, so its destructor has nothing left to recurse into.
     }
 }
 
