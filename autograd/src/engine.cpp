@@ -47,6 +47,13 @@ Tensor run_hooks(const std::vector<Tensor::Hook>& hooks, Tensor g) {
 
 void accumulate_into_leaf(TensorImpl& leaf, Tensor g, bool create_graph) {
     g = run_hooks(leaf.hooks, std::move(g));
+    // A hook may replace the gradient; it must still fit the leaf (and its accumulated grad).
+    if (g.shape() != leaf.shape || g.dtype() != leaf.dtype)
+        throw AutogradError("xgrad::backward: gradient of shape " + shape_str(g.shape()) + " (" +
+                            dtype_name(g.dtype()) + ") for a leaf of shape " +
+                            shape_str(leaf.shape) + " (" + dtype_name(leaf.dtype) +
+                            "); a hook returned a tensor that does not fit");
+    if (leaf.grad.defined() && leaf.grad.shape() != leaf.shape) leaf.grad = Tensor();
     if (!leaf.grad.defined()) {
         leaf.grad = (create_graph || exclusively_owned(g)) ? std::move(g) : g.clone();
     } else if (create_graph || leaf.grad.grad_fn()) {

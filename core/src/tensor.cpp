@@ -154,10 +154,11 @@ void set_data(const Tensor& t, const Tensor& src) {
     if (i.requires_grad && !is_floating(s.dtype))
         throw DtypeError(std::string("xgrad::set_data: a tensor that requires grad cannot hold ") +
                          dtype_name(s.dtype) + " data");
+    // A gradient of the old dtype or shape no longer fits.
+    if (i.dtype != s.dtype || i.shape != s.shape) i.grad = Tensor();
     i.storage = s.storage;
     i.shape = s.shape;
     i.numel = s.numel;
-    if (i.dtype != s.dtype) i.grad = Tensor();  // a gradient of the old dtype no longer fits
     i.dtype = s.dtype;
 }
 
