@@ -7,22 +7,49 @@ namespace xgrad::optim {
 
 namespace {
 
-template <class T>
+// The options are tested once, outside the loops, so that each loop is a straight sequence of
+// multiply-adds that the compiler vectorises (a branch per element made the update cost a third
+// as much as the matrix products of an MLP step).
+template <bool WeightDecay, bool Maximize, class T>
 void sgd_update(T* p, const T* grad, T* buf, std::int64_t n, const SGDOptions& o, bool first_step) {
     const T weight_decay = static_cast<T>(o.weight_decay);
     const T momentum = static_cast<T>(o.momentum);
     const T one_minus_dampening = static_cast<T>(1.0 - o.dampening);
     const T neg_lr = static_cast<T>(-o.lr);
-    const bool use_wd = o.weight_decay != 0.0, use_momentum = o.momentum != 0.0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        T d = o.maximize ? -grad[i] : grad[i];
-        if (use_wd) d = d + weight_decay * p[i];
-        if (use_momentum) {
-            buf[i] = first_step ? d : buf[i] * momentum + one_minus_dampening * d;
-            d = o.nesterov ? d + momentum * buf[i] : buf[i];
-        }
-        p[i] = p[i] + neg_lr * d;
+    // d = (maximize ? -grad : grad) + weight_decay * p, as torch.optim.SGD.
+    auto d = [&](std::int64_t i) {
+        T v = Maximize ? -grad[i] : grad[i];
+        if constexpr (WeightDecay) v = v + weight_decay * p[i];
+        return v;
+    };
+    if (o.momentum == 0.0) {
+        for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] + neg_lr * d(i);
+        return;
     }
+    if (first_step) {
+        for (std::int64_t i = 0; i < n; ++i) buf[i] = d(i);
+    } else {
+        for (std::int64_t i = 0; i < n; ++i)
+            buf[i] = buf[i] * momentum + one_minus_dampening * d(i);
+    }
+    if (o.nesterov) {
+        for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] + neg_lr * (d(i) + momentum * buf[i]);
+    } else {
+        for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] + neg_lr * buf[i];
+    }
+}
+
+template <class T>
+void sgd_update(T* p, const T* grad, T* buf, std::int64_t n, const SGDOptions& o, bool first_step) {
+    const bool wd = o.weight_decay != 0.0;
+    if (wd && o.maximize)
+        sgd_update<true, true>(p, grad, buf, n, o, first_step);
+    else if (wd)
+        sgd_update<true, false>(p, grad, buf, n, o, first_step);
+    else if (o.maximize)
+        sgd_update<false, true>(p, grad, buf, n, o, first_step);
+    else
+        sgd_update<false, false>(p, grad, buf, n, o, first_step);
 }
 
 }  // namespace

@@ -12,8 +12,11 @@
 //   form the mask (PyTorch instead gives NaN gradients to the whole slice).
 // - argmax/argmin give int64 indices of the first extreme value, along `dim`, or into the
 //   flattened tensor when dim is nullopt (then keepdim keeps every dim as size 1).
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/dispatch.hpp"
 #include "op_common.hpp"
@@ -119,6 +122,85 @@ void for_each_extreme(const T* p, const ReductionPlan& plan, Visit&& visit) {
     }
 }
 
+// x viewed as [outer, count, inner] when the reduced dims are adjacent and some kept dim follows
+// them (max over the window axis of pooling, over the rows of a matrix, ...): the slices are
+// then strided, and walking them row by row of `inner` contiguous values keeps every loop
+// contiguous and vectorisable instead of gathering one slice at a time.
+struct BlockPlan {
+    std::int64_t outer = 1, count = 1, inner = 1;
+};
+
+std::optional<BlockPlan> block_plan(const Shape& shape, const Axes& axes) {
+    if (axes.empty()) return std::nullopt;
+    for (std::size_t k = 1; k < axes.size(); ++k)
+        if (axes[k] != axes[0] + static_cast<std::int64_t>(k)) return std::nullopt;
+    BlockPlan b;
+    const auto first = static_cast<std::size_t>(axes.front());
+    const auto last = static_cast<std::size_t>(axes.back());
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i < first)
+            b.outer *= shape[i];
+        else if (i <= last)
+            b.count *= shape[i];
+        else
+            b.inner *= shape[i];
+    }
+    if (b.inner <= 1) return std::nullopt;  // contiguous slices: the general path is as good
+    return b;
+}
+
+// "v beats best" for max (IsMax) or min, where a NaN beats everything and nothing beats a NaN,
+// so that the result is NaN exactly where the slice holds one.
+template <bool IsMax, class T>
+T better(T best, T v) {
+    if (is_nan(best)) return best;
+    if (is_nan(v)) return v;
+    return (IsMax ? v > best : v < best) ? v : best;
+}
+
+template <bool IsMax, class T>
+void block_extreme(const BlockPlan& b, const T* x, T* out) {
+    for (std::int64_t o = 0; o < b.outer; ++o) {
+        const T* base = x + o * b.count * b.inner;
+        T* r = out + o * b.inner;
+        std::copy(base, base + b.inner, r);
+        for (std::int64_t k = 1; k < b.count; ++k) {
+            const T* row = base + k * b.inner;
+            for (std::int64_t i = 0; i < b.inner; ++i) r[i] = better<IsMax>(r[i], row[i]);
+        }
+    }
+}
+
+// weight = mask / count(mask) along the reduced block (see extremum). Ties are tested as
+// "equal, or both NaN" with v != v, which the compiler vectorises (std::isnan calls it does not).
+template <class T>
+void block_tie_weights(const BlockPlan& b, const T* x, const T* result, T* w) {
+    std::vector<T> tie_count(static_cast<std::size_t>(b.inner));
+    T* ties = tie_count.data();
+    for (std::int64_t o = 0; o < b.outer; ++o) {
+        const T* base = x + o * b.count * b.inner;
+        const T* r = result + o * b.inner;
+        T* wb = w + o * b.count * b.inner;
+        for (std::int64_t i = 0; i < b.inner; ++i) ties[i] = T(0);
+        for (std::int64_t k = 0; k < b.count; ++k) {
+            const T* row = base + k * b.inner;
+            for (std::int64_t i = 0; i < b.inner; ++i) {
+                const T v = row[i], best = r[i];
+                ties[i] += (v == best || (v != v && best != best)) ? T(1) : T(0);
+            }
+        }
+        for (std::int64_t i = 0; i < b.inner; ++i) ties[i] = T(1) / ties[i];
+        for (std::int64_t k = 0; k < b.count; ++k) {
+            const T* row = base + k * b.inner;
+            T* wr = wb + k * b.inner;
+            for (std::int64_t i = 0; i < b.inner; ++i) {
+                const T v = row[i], best = r[i];
+                wr[i] = (v == best || (v != v && best != best)) ? ties[i] : T(0);
+            }
+        }
+    }
+}
+
 std::string dims_str(const Axes& dims) {
     return dims.empty() ? std::string("all") : shape_str(dims);
 }
@@ -127,15 +209,23 @@ template <bool IsMax>
 Tensor extremum(const char* op, const Tensor& x, const Axes& dims, bool keepdim) {
     check_defined(op, x);
     const Axes axes = normalize_axes(dims, x.dim(), op);
-    const ReductionPlan plan = make_plan(x.shape(), axes);
-    if (plan.count == 0)
-        throw ValueError(std::string("xgrad::") + op + ": cannot reduce over an empty dimension " +
-                         "(input " + describe(x) + ", dims " + dims_str(dims) + ")");
+    for (std::int64_t a : axes)
+        if (x.shape()[static_cast<std::size_t>(a)] == 0)
+            throw ValueError(std::string("xgrad::") + op +
+                             ": cannot reduce over an empty dimension " + "(input " + describe(x) +
+                             ", dims " + dims_str(dims) + ")");
+    const std::optional<BlockPlan> block = block_plan(x.shape(), axes);
+    ReductionPlan plan;
+    if (!block) plan = make_plan(x.shape(), axes);
     const Shape out_shape = reduced_shape(x.shape(), axes, keepdim);
     Tensor out = make_tensor(out_shape, x.dtype());
     kernels::dispatch_all(x.dtype(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         T* o = out.data_ptr<T>();
+        if (block) {
+            block_extreme<IsMax>(*block, x.data_ptr<T>(), o);
+            return;
+        }
         for_each_extreme<IsMax>(x.data_ptr<T>(), plan,
                                 [o](std::int64_t j, std::int64_t, T v) { o[j] = v; });
     });
@@ -148,6 +238,10 @@ Tensor extremum(const char* op, const Tensor& x, const Axes& dims, bool keepdim)
             const T* p = x.data_ptr<T>();
             const T* r = out.data_ptr<T>();
             T* w = weight.data_ptr<T>();
+            if (block) {
+                block_tie_weights(*block, p, r, w);
+                return;
+            }
             const std::size_t n_out = plan.outer.size();
             for (std::size_t j = 0; j < n_out; ++j) {
                 const std::int64_t base = plan.outer[j];

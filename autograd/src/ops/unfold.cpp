@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <vector>
 
 #include "kernels/dispatch.hpp"
 #include "op_common.hpp"
@@ -78,29 +79,75 @@ Geometry make_geometry(const char* op, std::int64_t n, std::int64_t c, std::int6
     return g;
 }
 
-// cols[n, c*kh*kw + i*kw + j, oy*ow + ox] = x[n, c, oy*sh - ph + i*dh, ox*sw - pw + j*dw].
+// The outputs o along one dim whose input index o*stride + off lies inside [0, size): [lo, hi).
+// Computed once per kernel offset, so that the copy loops carry no bounds checks.
+struct ValidRange {
+    std::int64_t lo = 0, hi = 0;
+};
+
+ValidRange valid_range(std::int64_t off, std::int64_t stride, std::int64_t size, std::int64_t out) {
+    // o*stride + off >= 0  <=>  o >= ceil(-off / stride)
+    // o*stride + off < size  <=>  o < ceil((size - off) / stride)
+    auto ceil_div = [](std::int64_t a, std::int64_t b) {
+        return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
+    };
+    ValidRange r;
+    r.lo = std::clamp<std::int64_t>(ceil_div(-off, stride), 0, out);
+    r.hi = std::clamp<std::int64_t>(ceil_div(size - off, stride), r.lo, out);
+    return r;
+}
+
+// Walks the (kernel offset, block) pairs of one image channel that read inside the image:
+// visit(col_row, img_offset) for each output row of a column row, where col_row points at
+// ow entries of cols (oy fixed) and img_offset is the image index of ox = 0 (the caller adds
+// ox * sw for ox in [cols.lo, cols.hi)). Rows and columns outside are left to the caller.
+struct KernelOffset {
+    std::int64_t row = 0;      // c-relative column row i*kw + j
+    std::int64_t img_off = 0;  // image index of block (0, 0): (i*dh - ph)*w + j*dw - pw
+    ValidRange rows, cols;     // blocks that read inside the image
+};
+
+std::vector<KernelOffset> kernel_offsets(const Geometry& g) {
+    std::vector<KernelOffset> out;
+    out.reserve(static_cast<std::size_t>(g.kh * g.kw));
+    for (std::int64_t i = 0; i < g.kh; ++i)
+        for (std::int64_t j = 0; j < g.kw; ++j) {
+            KernelOffset k;
+            k.row = i * g.kw + j;
+            k.img_off = (i * g.dh - g.ph) * g.w + j * g.dw - g.pw;
+            k.rows = valid_range(i * g.dh - g.ph, g.sh, g.h, g.oh);
+            k.cols = valid_range(j * g.dw - g.pw, g.sw, g.w, g.ow);
+            out.push_back(k);
+        }
+    return out;
+}
+
+// cols[n, c*kh*kw + i*kw + j, oy*ow + ox] = x[n, c, oy*sh - ph + i*dh, ox*sw - pw + j*dw], zero
+// where that lies in the padding. Output rows are short (often under 32 values), so the loops
+// are plain ones with their bounds computed up front: no call or bounds check per row.
 template <class T>
 void im2col(const Geometry& g, const T* x, T* cols) {
-    const std::int64_t L = g.blocks();
+    const std::int64_t L = g.blocks(), ow = g.ow, sw = g.sw, row_step = g.sh * g.w;
+    const std::vector<KernelOffset> offsets = kernel_offsets(g);
     for (std::int64_t nc = 0; nc < g.n * g.c; ++nc) {
         const T* img = x + nc * g.h * g.w;
-        for (std::int64_t i = 0; i < g.kh; ++i)
-            for (std::int64_t j = 0; j < g.kw; ++j) {
-                T* dst = cols + (nc * g.kh * g.kw + i * g.kw + j) * L;
-                for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-                    T* row = dst + oy * g.ow;
-                    const std::int64_t iy = oy * g.sh - g.ph + i * g.dh;
-                    if (iy < 0 || iy >= g.h) {
-                        std::fill(row, row + g.ow, T(0));
-                        continue;
-                    }
-                    const T* src = img + iy * g.w;
-                    for (std::int64_t ox = 0; ox < g.ow; ++ox) {
-                        const std::int64_t ix = ox * g.sw - g.pw + j * g.dw;
-                        row[ox] = (ix >= 0 && ix < g.w) ? src[ix] : T(0);
-                    }
+        for (const KernelOffset& k : offsets) {
+            T* dst = cols + (nc * g.kh * g.kw + k.row) * L;
+            const std::int64_t lo = k.cols.lo, hi = k.cols.hi;
+            const bool padded = k.rows.lo > 0 || k.rows.hi < g.oh || lo > 0 || hi < ow;
+            if (padded)
+                for (std::int64_t e = 0; e < L; ++e) dst[e] = T(0);
+            for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
+                T* row = dst + oy * ow;
+                // Index arithmetic, not pointers: img + img_off may lie before the image.
+                const std::int64_t base = k.img_off + oy * row_step;
+                if (sw == 1) {
+                    for (std::int64_t ox = lo; ox < hi; ++ox) row[ox] = img[base + ox];
+                } else {
+                    for (std::int64_t ox = lo; ox < hi; ++ox) row[ox] = img[base + ox * sw];
                 }
             }
+        }
     }
 }
 
@@ -108,23 +155,23 @@ void im2col(const Geometry& g, const T* x, T* cols) {
 template <class T>
 void col2im(const Geometry& g, const T* cols, T* x) {
     std::fill(x, x + g.n * g.c * g.h * g.w, T(0));
-    const std::int64_t L = g.blocks();
+    const std::int64_t L = g.blocks(), ow = g.ow, sw = g.sw, row_step = g.sh * g.w;
+    const std::vector<KernelOffset> offsets = kernel_offsets(g);
     for (std::int64_t nc = 0; nc < g.n * g.c; ++nc) {
         T* img = x + nc * g.h * g.w;
-        for (std::int64_t i = 0; i < g.kh; ++i)
-            for (std::int64_t j = 0; j < g.kw; ++j) {
-                const T* src = cols + (nc * g.kh * g.kw + i * g.kw + j) * L;
-                for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-                    const std::int64_t iy = oy * g.sh - g.ph + i * g.dh;
-                    if (iy < 0 || iy >= g.h) continue;
-                    const T* row = src + oy * g.ow;
-                    T* dst = img + iy * g.w;
-                    for (std::int64_t ox = 0; ox < g.ow; ++ox) {
-                        const std::int64_t ix = ox * g.sw - g.pw + j * g.dw;
-                        if (ix >= 0 && ix < g.w) dst[ix] += row[ox];
-                    }
+        for (const KernelOffset& k : offsets) {
+            const T* src = cols + (nc * g.kh * g.kw + k.row) * L;
+            const std::int64_t lo = k.cols.lo, hi = k.cols.hi;
+            for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
+                const T* row = src + oy * ow;
+                const std::int64_t base = k.img_off + oy * row_step;
+                if (sw == 1) {
+                    for (std::int64_t ox = lo; ox < hi; ++ox) img[base + ox] += row[ox];
+                } else {
+                    for (std::int64_t ox = lo; ox < hi; ++ox) img[base + ox * sw] += row[ox];
                 }
             }
+        }
     }
 }
 

@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""xgrad against PyTorch 1.13 (Python and libtorch C++) on the same workloads, in one run.
+
+Run from the repository root, after building (cmake --build build --target bench_workloads):
+    /usr/bin/python3 bench/run_vs_pytorch.py [--quick] [--build build] [--peers ../shared/peers]
+(about 10 minutes; --quick: one round and no memory row, about 5 minutes)
+
+Each round runs, in fresh processes and alternating the order from round to round:
+  xgrad     bench/bench_workloads --threads n            n = 1, 2
+  PyTorch   peers/torch_bench.py --child 1thr|2thr|default  (default: torch's 1 intra-op thread,
+            OpenBLAS's 2; the setting PyTorch users get)
+  libtorch  peers/libtorch/bench.cpp, n = 1, 2 (the per-op overhead peer)
+with OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = n. Every trial is bracketed by a contention probe;
+a row uses the medians over uncontended trials where both sides have at least 30 % of them,
+else the medians over all calls (marked *). The memory row runs 3 epochs in each framework.
+
+The ratio columns are xgrad's time at 1 and 2 threads over PyTorch's best setting (for the
+chain: libtorch's best; for GB/s rows and matmul: the inverse, so that below 1 is always
+"xgrad faster" except where the target says otherwise).
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def arg(name, default):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+PEERS = os.path.abspath(arg("--peers", os.path.join(ROOT, "..", "shared", "peers")))
+BUILD = os.path.abspath(arg("--build", os.path.join(ROOT, "build")))
+sys.path.insert(0, PEERS)
+from common import Agg, build, fmt, table  # noqa: E402
+
+N4M = 4 * 1024 * 1024
+GB4M = N4M * 4 / 1e9
+# bench -> (label, seconds -> shown value, higher is better)
+ROWS = {
+    "mlp64": ("MLP step b64 [ms]", lambda s: s * 1e3, False),
+    "mlp256": ("MLP step b256 [ms]", lambda s: s * 1e3, False),
+    "epoch64": ("MLP epoch 60k b64 [s]", lambda s: s, False),
+    "cnn64": ("CNN step b64 [ms]", lambda s: s * 1e3, False),
+    "chain_nograd": ("chain no_grad fwd [us/op]", lambda s: s * 1e4, False),
+    "chain_fwd": ("chain fwd recording [us/op]", lambda s: s * 1e4, False),
+    "chain_fwdbwd": ("chain fwd+bwd [us/op]", lambda s: s * 1e4, False),
+    "bigew_fwd": ("(a*b+c).sum() fwd 4M [GB/s]", lambda s: 3 * GB4M / s, True),
+    "bigew_fwdbwd": ("(a*b+c).sum() fwd+bwd 4M [GB/s]", lambda s: 6 * GB4M / s, True),
+}
+# Targets of issue 6, as (peer kind, limit, "max" = ratio at most / "min" = at least).
+TARGETS = {"mlp64": ("torch", 0.8, "max"), "mlp256": ("torch", 0.8, "max"), "epoch64": ("torch", 0.8, "max"),
+           "cnn64": ("torch", 0.8, "max"), "chain_fwdbwd": ("libtorch", 0.33, "max"),
+           "bigew_fwdbwd": ("torch", 2.0, "min")}
+TORCH_CFGS = ["1thr", "2thr", "default"]
+
+
+def env_for(threads):
+    e = dict(os.environ)
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY"):
+        e.pop(k, None)
+    if threads is not None:
+        e["OMP_NUM_THREADS"] = e["OPENBLAS_NUM_THREADS"] = str(threads)
+    return e
+
+
+def parse_t_lines(text, agg, side):
+    """'T <bench> <threads> <p0> <p1> <seconds>...' lines (xgrad's and libtorch's programs)."""
+    for line in text.splitlines():
+        p = line.split()
+        if p and p[0] == "T":
+            for v in p[5:]:
+                agg.add((side, p[1]), float(v), float(p[3]), float(p[4]))
+
+
+def run_xgrad(agg, n):
+    exe = os.path.join(BUILD, "bench", "bench_workloads")
+    out = subprocess.run([exe, "--threads", str(n), "--raw"], env=env_for(n), capture_output=True, text=True,
+                         check=True).stdout
+    parse_t_lines(out, agg, f"xgrad{n}")
+
+
+def run_torch(agg, cfg):
+    threads = {"1thr": 1, "2thr": 2, "default": None}[cfg]
+    out = subprocess.run(["/usr/bin/python3", os.path.join(PEERS, "torch_bench.py"), "--child", cfg],
+                         env=env_for(threads), capture_output=True, text=True, check=True).stdout
+    d = json.loads([ln for ln in out.splitlines() if ln.startswith("JSON")][-1][4:])
+    for bench, trials in d["res"].items():
+        for ts, p0, p1 in trials:
+            for v in ts:
+                agg.add((f"torch-{cfg}", bench), v, p0, p1)
+
+
+def run_libtorch(agg, exe, n):
+    out = subprocess.run([exe, str(n)], env=env_for(n), capture_output=True, text=True, check=True).stdout
+    parse_t_lines(out, agg, f"libtorch{n}")
+
+
+def pick(agg, a, b):
+    """Comparable values for sides a and b: clean medians if both have >= 30 % clean calls."""
+    sa, sb = agg.stats(a), agg.stats(b)
+    if sa["n"] == 0 or sb["n"] == 0:
+        return None, None, ""
+    if sa["nclean"] >= 0.3 * sa["n"] and sb["nclean"] >= 0.3 * sb["n"]:
+        return sa["clean"], sb["clean"], ""
+    return sa["med"], sb["med"], "*"
+
+
+def value(agg, key):
+    s = agg.stats(key)
+    if s["n"] == 0:
+        return None
+    return s["clean"] if s["nclean"] >= 0.3 * s["n"] else s["med"]
+
+
+def cell(agg, key, f):
+    s = agg.stats(key)
+    if s["n"] == 0:
+        return "-"
+    v = value(agg, key)
+    return f"{fmt(f(v), 3)}" + ("" if s["nclean"] >= 0.3 * s["n"] else "*")
+
+
+def report(agg, libtorch_ok):
+    peers_of = {"torch": [f"torch-{c}" for c in TORCH_CFGS], "libtorch": ["libtorch1", "libtorch2"]}
+    rows = []
+    for bench, (label, f, higher) in ROWS.items():
+        kind = TARGETS.get(bench, ("torch", None, None))[0]
+        if bench.startswith("chain"):
+            kind = "libtorch" if libtorch_ok else "torch"
+        peers = [p for p in peers_of[kind] if agg.stats((p, bench))["n"]]
+        row = [label]
+        for side in ["xgrad1", "xgrad2"] + [f"torch-{c}" for c in TORCH_CFGS] + ["libtorch1", "libtorch2"]:
+            row.append(cell(agg, (side, bench), f))
+        if not peers:
+            rows.append(row + ["-", "-", "-", "-"])
+            continue
+        # The peer's best setting: its fastest time (seconds: smaller is better for every row).
+        best = min(peers, key=lambda p: value(agg, (p, bench)))
+        row.append(best)
+        for n in (1, 2):
+            x, p, mark = pick(agg, (f"xgrad{n}", bench), (best, bench))
+            if x is None:
+                row.append("-")
+                continue
+            ratio = (p / x) if higher else (x / p)  # GB/s rows: xgrad's rate over the peer's
+            row.append(fmt(ratio, 2) + mark)
+        t = TARGETS.get(bench)
+        if t:
+            limit, how = t[1], t[2]
+            ratios = [float(c.rstrip("*")) for c in row[-2:] if c != "-"]
+            ok = all(r <= limit for r in ratios) if how == "max" else all(r >= limit for r in ratios)
+            row.append(("<= " if how == "max" else ">= ") + str(limit) + (" met" if ok else " MISSED"))
+        else:
+            row.append("")
+        rows.append(row)
+    heads = ["workload", "xgrad 1t", "xgrad 2t", "torch 1t", "torch 2t", "torch default", "libtorch 1t",
+             "libtorch 2t", "peer best", "xgrad 1t / best", "xgrad 2t / best", "target"]
+    print("== medians (clean trials where >= 30 % are clean, else all calls: *)")
+    table(heads, rows)
+
+    rows = []
+    for bench in ROWS:
+        x1, x2 = value(agg, ("xgrad1", bench)), value(agg, ("xgrad2", bench))
+        if x1 is not None and x2 is not None:
+            rows.append([ROWS[bench][0], fmt(x2 / x1, 2), "ok" if x2 <= x1 * 1.05 else "SLOWER"])
+    print("== xgrad with 2 threads against 1 (time ratio; ok = within 5 %)")
+    table(["workload", "2t / 1t", ""], rows)
+
+    rows = []
+    for n in (256, 512, 1024):
+        for t in (1, 2):
+            m, s, mark = pick(agg, (f"xgrad{t}", f"matmul{n}"), (f"xgrad{t}", f"sgemm{n}"))
+            if m is None:
+                continue
+            flop = 2.0 * n ** 3
+            rows.append([n, t, fmt(flop / m / 1e9, 1), fmt(flop / s / 1e9, 1), fmt(s / m, 2) + mark,
+                         "met" if s / m >= 0.9 else "MISSED"])
+    print("== matmul (float32 n x n) against a direct cblas_sgemm on the same buffers, GFLOP/s")
+    table(["n", "threads", "xgrad matmul", "cblas_sgemm", "ratio", ">= 0.9"], rows)
+
+
+def memory_rows(epochs=3):
+    rows = []
+    for n in (1, 2):
+        xg = subprocess.run([os.path.join(BUILD, "bench", "bench_workloads"), "--memory", str(epochs), "--threads",
+                             str(n)], env=env_for(n), capture_output=True, text=True, check=True).stdout
+        tp = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "torch_memory.py"), str(epochs),
+                             "--peers", PEERS], env=env_for(n), capture_output=True, text=True, check=True).stdout
+        for name, out in (("xgrad", xg), ("PyTorch", tp)):
+            stages = [ln.split() for ln in out.splitlines() if ln.startswith("M ")]
+            peaks = " / ".join(s[2] for s in stages)
+            cur = " / ".join(s[3] for s in stages)
+            secs = " / ".join(s[4] for s in stages if len(s) > 4)
+            rows.append([name, n, peaks, cur, secs])
+    print(f"== resident memory (MiB) of the Fashion-MNIST MLP epoch: after loading / after each of {epochs} epochs")
+    table(["framework", "threads", "peak RSS", "current RSS", "epoch seconds"], rows)
+
+
+def main():
+    quick = "--quick" in sys.argv
+    rounds = 1 if quick else 2
+    try:
+        lt = build("libtorch/bench.cpp", "libtorch_bench",
+                   ["g++", "-O2", "-std=c++17", "-D_GLIBCXX_USE_CXX11_ABI=1", "-I/usr/include/torch/csrc/api/include",
+                    "{src}", "-o", "{out}", "-ltorch", "-ltorch_cpu", "-lc10", "-lz", "-pthread"])
+    except (subprocess.CalledProcessError, OSError) as e:  # libtorch-dev missing: Python peer only
+        print(f"# libtorch peer not built ({e}); the chain rows compare with PyTorch-Python", file=sys.stderr)
+        lt = None
+    agg = Agg()
+    t0 = time.time()
+    for r in range(rounds):
+        jobs = [("xgrad", 1), ("torch", "1thr"), ("libtorch", 1), ("xgrad", 2), ("torch", "2thr"),
+                ("libtorch", 2), ("torch", "default")]
+        for kind, a in (jobs if r % 2 == 0 else jobs[::-1]):
+            print(f"# round {r + 1}: {kind} {a}", file=sys.stderr, flush=True)
+            if kind == "xgrad":
+                run_xgrad(agg, a)
+            elif kind == "torch":
+                run_torch(agg, a)
+            elif lt:
+                run_libtorch(agg, lt, a)
+    print(f"# xgrad vs PyTorch {rounds} round(s), wall {time.time() - t0:.0f} s, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE')}")
+    report(agg, lt is not None)
+    if not quick:
+        memory_rows()
+
+
+if __name__ == "__main__":
+    main()
