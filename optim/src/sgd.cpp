@@ -26,17 +26,21 @@ void sgd_update(T* p, const T* grad, T* buf, std::int64_t n, const SGDOptions& o
         for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] + neg_lr * d(i);
         return;
     }
-    if (first_step) {
-        for (std::int64_t i = 0; i < n; ++i) buf[i] = d(i);
-    } else {
-        for (std::int64_t i = 0; i < n; ++i)
-            buf[i] = buf[i] * momentum + one_minus_dampening * d(i);
-    }
-    if (o.nesterov) {
-        for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] + neg_lr * (d(i) + momentum * buf[i]);
-    } else {
-        for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] + neg_lr * buf[i];
-    }
+    // One pass over the parameter, its gradient and its momentum buffer (they exceed the cache
+    // for a layer of any size, so a second pass would read them from memory again).
+    const bool nesterov = o.nesterov;
+    auto update = [&](auto next_buf) {
+        for (std::int64_t i = 0; i < n; ++i) {
+            const T di = d(i);
+            const T b = next_buf(i, di);
+            buf[i] = b;
+            p[i] = p[i] + neg_lr * (nesterov ? di + momentum * b : b);
+        }
+    };
+    if (first_step)
+        update([](std::int64_t, T di) { return di; });
+    else
+        update([&](std::int64_t i, T di) { return buf[i] * momentum + one_minus_dampening * di; });
 }
 
 template <class T>

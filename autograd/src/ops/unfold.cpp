@@ -12,115 +12,13 @@
 
 #include "kernels/dispatch.hpp"
 #include "op_common.hpp"
+#include "sliding_window.hpp"
 
 namespace xgrad {
 
 using namespace ops;
 
 namespace {
-
-std::string pair_str(const std::array<std::int64_t, 2>& p) {
-    return "[" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + "]";
-}
-
-std::string options_str(const UnfoldOptions& o) {
-    return "kernel_size " + pair_str(o.kernel_size) + ", dilation " + pair_str(o.dilation) +
-           ", padding " + pair_str(o.padding) + ", stride " + pair_str(o.stride);
-}
-
-void check_options(const char* op, const UnfoldOptions& o) {
-    auto positive = [op](const std::array<std::int64_t, 2>& p, const char* what) {
-        if (p[0] < 1 || p[1] < 1)
-            throw ValueError(std::string("xgrad::") + op + ": " + what + " must be positive, got " +
-                             pair_str(p));
-    };
-    positive(o.kernel_size, "kernel_size");
-    positive(o.dilation, "dilation");
-    positive(o.stride, "stride");
-    if (o.padding[0] < 0 || o.padding[1] < 0)
-        throw ValueError(std::string("xgrad::") + op + ": padding must be non-negative, got " +
-                         pair_str(o.padding));
-}
-
-// Everything the kernels need: image [n, c, h, w] and the grid of oh x ow blocks.
-struct Geometry {
-    std::int64_t n = 0, c = 0, h = 0, w = 0;
-    std::int64_t kh = 1, kw = 1, dh = 1, dw = 1, ph = 0, pw = 0, sh = 1, sw = 1;
-    std::int64_t oh = 0, ow = 0;
-    std::int64_t rows() const { return c * kh * kw; }
-    std::int64_t blocks() const { return oh * ow; }
-};
-
-// Block counts along H and W; throws ShapeError naming `op` and `what` when there are none.
-Geometry make_geometry(const char* op, std::int64_t n, std::int64_t c, std::int64_t h,
-                       std::int64_t w, const UnfoldOptions& o, const std::string& what) {
-    Geometry g;
-    g.n = n;
-    g.c = c;
-    g.h = h;
-    g.w = w;
-    g.kh = o.kernel_size[0];
-    g.kw = o.kernel_size[1];
-    g.dh = o.dilation[0];
-    g.dw = o.dilation[1];
-    g.ph = o.padding[0];
-    g.pw = o.padding[1];
-    g.sh = o.stride[0];
-    g.sw = o.stride[1];
-    // Span of the padded image left after placing the first (dilated) kernel.
-    const std::int64_t span_h = h + 2 * g.ph - g.dh * (g.kh - 1) - 1;
-    const std::int64_t span_w = w + 2 * g.pw - g.dw * (g.kw - 1) - 1;
-    if (span_h < 0 || span_w < 0)
-        throw ShapeError(std::string("xgrad::") + op + ": " + what + " gives no sliding blocks (" +
-                         options_str(o) + "): the dilated kernel does not fit the padded size [" +
-                         std::to_string(h + 2 * g.ph) + ", " + std::to_string(w + 2 * g.pw) + "]");
-    g.oh = span_h / g.sh + 1;
-    g.ow = span_w / g.sw + 1;
-    return g;
-}
-
-// The outputs o along one dim whose input index o*stride + off lies inside [0, size): [lo, hi).
-// Computed once per kernel offset, so that the copy loops carry no bounds checks.
-struct ValidRange {
-    std::int64_t lo = 0, hi = 0;
-};
-
-ValidRange valid_range(std::int64_t off, std::int64_t stride, std::int64_t size, std::int64_t out) {
-    // o*stride + off >= 0  <=>  o >= ceil(-off / stride)
-    // o*stride + off < size  <=>  o < ceil((size - off) / stride)
-    auto ceil_div = [](std::int64_t a, std::int64_t b) {
-        return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
-    };
-    ValidRange r;
-    r.lo = std::clamp<std::int64_t>(ceil_div(-off, stride), 0, out);
-    r.hi = std::clamp<std::int64_t>(ceil_div(size - off, stride), r.lo, out);
-    return r;
-}
-
-// Walks the (kernel offset, block) pairs of one image channel that read inside the image:
-// visit(col_row, img_offset) for each output row of a column row, where col_row points at
-// ow entries of cols (oy fixed) and img_offset is the image index of ox = 0 (the caller adds
-// ox * sw for ox in [cols.lo, cols.hi)). Rows and columns outside are left to the caller.
-struct KernelOffset {
-    std::int64_t row = 0;      // c-relative column row i*kw + j
-    std::int64_t img_off = 0;  // image index of block (0, 0): (i*dh - ph)*w + j*dw - pw
-    ValidRange rows, cols;     // blocks that read inside the image
-};
-
-std::vector<KernelOffset> kernel_offsets(const Geometry& g) {
-    std::vector<KernelOffset> out;
-    out.reserve(static_cast<std::size_t>(g.kh * g.kw));
-    for (std::int64_t i = 0; i < g.kh; ++i)
-        for (std::int64_t j = 0; j < g.kw; ++j) {
-            KernelOffset k;
-            k.row = i * g.kw + j;
-            k.img_off = (i * g.dh - g.ph) * g.w + j * g.dw - g.pw;
-            k.rows = valid_range(i * g.dh - g.ph, g.sh, g.h, g.oh);
-            k.cols = valid_range(j * g.dw - g.pw, g.sw, g.w, g.ow);
-            out.push_back(k);
-        }
-    return out;
-}
 
 // cols[n, c*kh*kw + i*kw + j, oy*ow + ox] = x[n, c, oy*sh - ph + i*dh, ox*sw - pw + j*dw], zero
 // where that lies in the padding. Output rows are short (often under 32 values), so the loops

@@ -107,20 +107,13 @@ MaxPool2d::MaxPool2d(Size2d k, MaxPool2dOptions o)
 Tensor MaxPool2d::forward(const Tensor& input) {
     const char* layer = "MaxPool2d";
     Tensor x = as_batched(layer, input);
-    const std::int64_t n = x.size(0), c = x.size(1);
-    const std::int64_t oh =
-        out_extent(layer, input, x.size(2), kernel_size.h, stride.h, padding.h, dilation.h);
-    const std::int64_t ow =
-        out_extent(layer, input, x.size(3), kernel_size.w, stride.w, padding.w, dilation.w);
-    // Pad with -inf so that padding never wins the max, then take the windows unpadded.
-    if (padding.h > 0 || padding.w > 0)
-        x = pad(x, {padding.w, padding.w, padding.h, padding.h},
-                -std::numeric_limits<double>::infinity());
-    const Tensor cols = unfold(x, unfold_options(kernel_size, dilation, Size2d(0), stride));
-    // [N, C*kh*kw, L] -> [N, C, kh*kw, L]; max over the window axis. At ties the gradient is
-    // shared evenly (see the header), PyTorch gives it to one element.
-    const Tensor y = cols.reshape({n, c, kernel_size.h * kernel_size.w, oh * ow}).max({2});
-    return restore_rank(y.reshape({n, c, oh, ow}), input);
+    // The layer's own check first, for its message naming the layer and the input.
+    out_extent(layer, input, x.size(2), kernel_size.h, stride.h, padding.h, dilation.h);
+    out_extent(layer, input, x.size(3), kernel_size.w, stride.w, padding.w, dilation.w);
+    // One op straight from the image, no padded or unfolded copy. At ties the gradient is
+    // shared evenly (see the header); PyTorch gives it to one element.
+    const Tensor y = max_pool2d(x, unfold_options(kernel_size, dilation, padding, stride));
+    return restore_rank(y, input);
 }
 
 std::string MaxPool2d::extra_repr() const {
