@@ -15,6 +15,7 @@
 #include <xgrad/autograd/ops.hpp>
 #include <xgrad/core/creation.hpp>
 #include "kernels/dispatch.hpp"
+#include "kernels/parallel.hpp"
 
 namespace xgrad::autograd {
 
@@ -26,8 +27,9 @@ void add_in_place(Tensor& dst, const Tensor& src) {
         using T = typename decltype(tag)::type;
         T* d = dst.data_ptr<T>();
         const T* s = src.data_ptr<T>();
-        const std::int64_t n = dst.numel();
-        for (std::int64_t i = 0; i < n; ++i) d[i] += s[i];
+        kernels::parallel_for(dst.numel(), [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+            for (std::int64_t i = lo; i < hi; ++i) d[i] += s[i];
+        });
     });
 }
 

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "kernels/elementwise.hpp"
+#include "kernels/parallel.hpp"
 #include "op_common.hpp"
 
 namespace xgrad {
@@ -33,7 +34,12 @@ Tensor Tensor::to(Dtype dtype) const {
 Tensor Tensor::clone() const {
     check_defined("clone", *this);
     Tensor out = make_tensor(shape(), dtype());
-    std::memcpy(out.impl()->data(), impl()->data(), numel() * dtype_size(dtype()));
+    const std::size_t elem = dtype_size(dtype());
+    char* dst = static_cast<char*>(out.impl()->data());
+    const char* src = static_cast<const char*>(impl()->data());
+    kernels::parallel_for(numel(), [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+        std::memcpy(dst + lo * elem, src + lo * elem, static_cast<std::size_t>(hi - lo) * elem);
+    });
     if (should_record({this}))
         record("CloneBackward", out, {*this}, {},
                [](Node&, const Tensor& g) -> TensorList { return {g}; });

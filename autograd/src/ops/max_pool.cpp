@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernels/dispatch.hpp"
+#include "kernels/parallel.hpp"
 #include "op_common.hpp"
 #include "sliding_window.hpp"
 
@@ -168,18 +169,23 @@ void max_pool_kernel(const Geometry& g, const T* x, T* out, T* ties) {
     const bool blocks = non_overlapping(g), two = g.kh == 2 && g.kw == 2;
     const std::vector<KernelOffset> offsets =
         blocks ? std::vector<KernelOffset>{} : kernel_offsets(g);
-    std::vector<std::int32_t> scratch(blocks ? 0 : 2 * static_cast<std::size_t>(L));
-    for (std::int64_t nc = 0; nc < g.n * g.c; ++nc) {
-        const T* img = x + nc * plane;
-        T* r = out + nc * L;
-        T* t = Ties ? ties + nc * L : nullptr;
-        if (blocks && two)
-            blocks_max_2x2<Ties>(g, img, r, t);
-        else if (blocks)
-            blocks_max_any<Ties>(g, img, r, t);
-        else
-            blocks_max_offsets<Ties>(g, offsets, img, r, t, scratch.data(), scratch.data() + L);
-    }
+    // Image planes are independent: chunks of planes run in parallel (kernels/parallel.hpp).
+    kernels::parallel_for_items(
+        g.n * g.c, plane, [&](std::int64_t, std::int64_t first, std::int64_t last) {
+            std::vector<std::int32_t> scratch(blocks ? 0 : 2 * static_cast<std::size_t>(L));
+            for (std::int64_t nc = first; nc < last; ++nc) {
+                const T* img = x + nc * plane;
+                T* r = out + nc * L;
+                T* t = Ties ? ties + nc * L : nullptr;
+                if (blocks && two)
+                    blocks_max_2x2<Ties>(g, img, r, t);
+                else if (blocks)
+                    blocks_max_any<Ties>(g, img, r, t);
+                else
+                    blocks_max_offsets<Ties>(g, offsets, img, r, t, scratch.data(),
+                                             scratch.data() + L);
+            }
+        });
 }
 
 // grad_x[nc, i] = sum over the block entries (o, i) that tie: g[nc, o] / ties[nc, o].
@@ -190,56 +196,61 @@ void max_pool_grad_kernel(const Geometry& g, const T* grad, const T* x, const T*
     const bool blocks = non_overlapping(g), two = g.kh == 2 && g.kw == 2;
     const std::vector<KernelOffset> offsets =
         blocks ? std::vector<KernelOffset>{} : kernel_offsets(g);
-    std::fill(gx, gx + g.n * g.c * plane, T(0));  // also the rows and columns no block covers
-    std::vector<T> share_of(static_cast<std::size_t>(L));
-    T* share = share_of.data();
-    for (std::int64_t nc = 0; nc < g.n * g.c; ++nc) {
-        const T* img = x + nc * plane;
-        const T* r = out + nc * L;
-        const T* t = ties + nc * L;
-        const T* go = grad + nc * L;
-        T* gi = gx + nc * plane;
-        for (std::int64_t o = 0; o < L; ++o) share[o] = t[o] > T(0) ? go[o] / t[o] : T(0);
-        if (blocks && two) {
-            for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-                const T* r0 = img + 2 * oy * w;
-                const T* r1 = r0 + w;
-                T* g0 = gi + 2 * oy * w;
-                T* g1 = g0 + w;
-                const T* ro = r + oy * ow;
-                const T* so = share + oy * ow;
-                for (std::int64_t ox = 0; ox < ow; ++ox) {
-                    const T m = ro[ox], sh = so[ox];
-                    g0[2 * ox] = select(ties_with(r0[2 * ox], m), sh, T(0));
-                    g0[2 * ox + 1] = select(ties_with(r0[2 * ox + 1], m), sh, T(0));
-                    g1[2 * ox] = select(ties_with(r1[2 * ox], m), sh, T(0));
-                    g1[2 * ox + 1] = select(ties_with(r1[2 * ox + 1], m), sh, T(0));
-                }
-            }
-        } else if (blocks) {
-            for (std::int64_t oy = 0; oy < g.oh; ++oy)
-                for (std::int64_t ox = 0; ox < ow; ++ox) {
-                    const std::int64_t o = oy * ow + ox, at = oy * g.kh * w + ox * g.kw;
-                    for (std::int64_t i = 0; i < g.kh; ++i)
-                        for (std::int64_t j = 0; j < g.kw; ++j) {
-                            const std::int64_t e = at + i * w + j;
-                            gi[e] = select(ties_with(img[e], r[o]), share[o], T(0));
+    // Blocks covering the whole plane write every entry; otherwise zero the rest first.
+    const bool covered = blocks && g.oh * g.kh == g.h && g.ow * g.kw == g.w;
+    kernels::parallel_for_items(
+        g.n * g.c, plane, [&](std::int64_t, std::int64_t first, std::int64_t last) {
+            std::vector<T> share_of(static_cast<std::size_t>(L));
+            T* share = share_of.data();
+            for (std::int64_t nc = first; nc < last; ++nc) {
+                const T* img = x + nc * plane;
+                const T* r = out + nc * L;
+                const T* t = ties + nc * L;
+                const T* go = grad + nc * L;
+                T* gi = gx + nc * plane;
+                if (!covered) std::fill(gi, gi + plane, T(0));
+                for (std::int64_t o = 0; o < L; ++o) share[o] = t[o] > T(0) ? go[o] / t[o] : T(0);
+                if (blocks && two) {
+                    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+                        const T* r0 = img + 2 * oy * w;
+                        const T* r1 = r0 + w;
+                        T* g0 = gi + 2 * oy * w;
+                        T* g1 = g0 + w;
+                        const T* ro = r + oy * ow;
+                        const T* so = share + oy * ow;
+                        for (std::int64_t ox = 0; ox < ow; ++ox) {
+                            const T m = ro[ox], sh = so[ox];
+                            g0[2 * ox] = select(ties_with(r0[2 * ox], m), sh, T(0));
+                            g0[2 * ox + 1] = select(ties_with(r0[2 * ox + 1], m), sh, T(0));
+                            g1[2 * ox] = select(ties_with(r1[2 * ox], m), sh, T(0));
+                            g1[2 * ox + 1] = select(ties_with(r1[2 * ox + 1], m), sh, T(0));
+                        }
+                    }
+                } else if (blocks) {
+                    for (std::int64_t oy = 0; oy < g.oh; ++oy)
+                        for (std::int64_t ox = 0; ox < ow; ++ox) {
+                            const std::int64_t o = oy * ow + ox, at = oy * g.kh * w + ox * g.kw;
+                            for (std::int64_t i = 0; i < g.kh; ++i)
+                                for (std::int64_t j = 0; j < g.kw; ++j) {
+                                    const std::int64_t e = at + i * w + j;
+                                    gi[e] = select(ties_with(img[e], r[o]), share[o], T(0));
+                                }
+                        }
+                } else {
+                    const std::int64_t sw = g.sw, row_step = g.sh * w;
+                    for (const KernelOffset& k : offsets)
+                        for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
+                            const std::int64_t base = k.img_off + oy * row_step;
+                            const T* ro = r + oy * ow;
+                            const T* so = share + oy * ow;
+                            for (std::int64_t ox = k.cols.lo; ox < k.cols.hi; ++ox) {
+                                const std::int64_t e = base + ox * sw;
+                                gi[e] += select(ties_with(img[e], ro[ox]), so[ox], T(0));
+                            }
                         }
                 }
-        } else {
-            const std::int64_t sw = g.sw, row_step = g.sh * w;
-            for (const KernelOffset& k : offsets)
-                for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
-                    const std::int64_t base = k.img_off + oy * row_step;
-                    const T* ro = r + oy * ow;
-                    const T* so = share + oy * ow;
-                    for (std::int64_t ox = k.cols.lo; ox < k.cols.hi; ++ox) {
-                        const std::int64_t e = base + ox * sw;
-                        gi[e] += select(ties_with(img[e], ro[ox]), so[ox], T(0));
-                    }
-                }
-        }
-    }
+            }
+        });
 }
 
 // The weight of each block entry in unfold's layout [N, C, kh*kw, L]: 1 / ties where the entry

@@ -23,6 +23,19 @@ Acc sum_all(const T* p, std::int64_t n) {
     for (int k = 0; k < 8; ++k) acc += part[k];
     return acc;
 }
+// A large sum in parallel chunks (kernels/parallel.hpp); the partial sums are added in chunk
+// order, so the result is the same with any number of threads.
+template <class Acc, class T>
+Acc sum_all_chunked(const T* p, std::int64_t n) {
+    std::vector<Acc> partial(static_cast<std::size_t>(kernels::chunk_count(n)), Acc(0));
+    kernels::parallel_for(n, [&](std::int64_t c, std::int64_t lo, std::int64_t hi) {
+        partial[static_cast<std::size_t>(c)] = sum_all<Acc>(p + lo, hi - lo);
+    });
+    Acc acc = 0;
+    for (Acc v : partial) acc += v;
+    return acc;
+}
+
 // Sums the [outer, reduced, inner] view of `in`: the inner loop runs over contiguous memory.
 template <class Acc, class T>
 std::vector<Acc> sum_block(const T* in, std::int64_t outer, std::int64_t reduced,
@@ -77,7 +90,7 @@ Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
         using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
         T* o = out.data_ptr<T>();
         if (static_cast<std::int64_t>(axes.size()) == x.dim()) {
-            *o = static_cast<T>(sum_all<Acc>(x.data_ptr<T>(), x.numel()));
+            *o = static_cast<T>(sum_all_chunked<Acc>(x.data_ptr<T>(), x.numel()));
         } else if (axes.empty()) {
             std::copy(x.data_ptr<T>(), x.data_ptr<T>() + x.numel(), o);
         } else {

@@ -7,6 +7,7 @@
 #include <xtensor/xmanipulation.hpp>
 
 #include "kernels/elementwise.hpp"
+#include "kernels/parallel.hpp"
 #include "op_common.hpp"
 
 namespace xgrad {
@@ -182,7 +183,10 @@ Tensor expand(const Tensor& x, const Shape& shape) {
         using T = typename decltype(tag)::type;
         if (x.numel() == 1) {  // the backward of a full reduction: a plain fill
             T* o = out.data_ptr<T>();
-            std::fill(o, o + out.numel(), *x.data_ptr<T>());
+            const T v = *x.data_ptr<T>();
+            kernels::parallel_for(out.numel(), [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+                std::fill(o + lo, o + hi, v);
+            });
             return;
         }
         auto o = kernels::nd<T>(out);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/dispatch.hpp"
+#include "kernels/parallel.hpp"
 #include "op_common.hpp"
 #include "sliding_window.hpp"
 
@@ -27,50 +28,58 @@ template <class T>
 void im2col(const Geometry& g, const T* x, T* cols) {
     const std::int64_t L = g.blocks(), ow = g.ow, sw = g.sw, row_step = g.sh * g.w;
     const std::vector<KernelOffset> offsets = kernel_offsets(g);
-    for (std::int64_t nc = 0; nc < g.n * g.c; ++nc) {
-        const T* img = x + nc * g.h * g.w;
-        for (const KernelOffset& k : offsets) {
-            T* dst = cols + (nc * g.kh * g.kw + k.row) * L;
-            const std::int64_t lo = k.cols.lo, hi = k.cols.hi;
-            const bool padded = k.rows.lo > 0 || k.rows.hi < g.oh || lo > 0 || hi < ow;
-            if (padded)
-                for (std::int64_t e = 0; e < L; ++e) dst[e] = T(0);
-            for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
-                T* row = dst + oy * ow;
-                // Index arithmetic, not pointers: img + img_off may lie before the image.
-                const std::int64_t base = k.img_off + oy * row_step;
-                if (sw == 1) {
-                    for (std::int64_t ox = lo; ox < hi; ++ox) row[ox] = img[base + ox];
-                } else {
-                    for (std::int64_t ox = lo; ox < hi; ++ox) row[ox] = img[base + ox * sw];
+    // Image planes are independent: chunks of planes run in parallel (kernels/parallel.hpp).
+    kernels::parallel_for_items(
+        g.n * g.c, g.kh * g.kw * L, [&](std::int64_t, std::int64_t first, std::int64_t last) {
+            for (std::int64_t nc = first; nc < last; ++nc) {
+                const T* img = x + nc * g.h * g.w;
+                for (const KernelOffset& k : offsets) {
+                    T* dst = cols + (nc * g.kh * g.kw + k.row) * L;
+                    const std::int64_t lo = k.cols.lo, hi = k.cols.hi;
+                    const bool padded = k.rows.lo > 0 || k.rows.hi < g.oh || lo > 0 || hi < ow;
+                    if (padded)
+                        for (std::int64_t e = 0; e < L; ++e) dst[e] = T(0);
+                    for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
+                        T* row = dst + oy * ow;
+                        // Index arithmetic, not pointers: img + img_off may lie before the image.
+                        const std::int64_t base = k.img_off + oy * row_step;
+                        if (sw == 1) {
+                            for (std::int64_t ox = lo; ox < hi; ++ox) row[ox] = img[base + ox];
+                        } else {
+                            for (std::int64_t ox = lo; ox < hi; ++ox) row[ox] = img[base + ox * sw];
+                        }
+                    }
                 }
             }
-        }
-    }
+        });
 }
 
 // The adjoint of im2col: x (zeroed first) accumulates every block entry at its image position.
 template <class T>
 void col2im(const Geometry& g, const T* cols, T* x) {
-    std::fill(x, x + g.n * g.c * g.h * g.w, T(0));
     const std::int64_t L = g.blocks(), ow = g.ow, sw = g.sw, row_step = g.sh * g.w;
     const std::vector<KernelOffset> offsets = kernel_offsets(g);
-    for (std::int64_t nc = 0; nc < g.n * g.c; ++nc) {
-        T* img = x + nc * g.h * g.w;
-        for (const KernelOffset& k : offsets) {
-            const T* src = cols + (nc * g.kh * g.kw + k.row) * L;
-            const std::int64_t lo = k.cols.lo, hi = k.cols.hi;
-            for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
-                const T* row = src + oy * ow;
-                const std::int64_t base = k.img_off + oy * row_step;
-                if (sw == 1) {
-                    for (std::int64_t ox = lo; ox < hi; ++ox) img[base + ox] += row[ox];
-                } else {
-                    for (std::int64_t ox = lo; ox < hi; ++ox) img[base + ox * sw] += row[ox];
+    kernels::parallel_for_items(
+        g.n * g.c, g.kh * g.kw * L, [&](std::int64_t, std::int64_t first, std::int64_t last) {
+            for (std::int64_t nc = first; nc < last; ++nc) {
+                T* img = x + nc * g.h * g.w;
+                std::fill(img, img + g.h * g.w, T(0));
+                for (const KernelOffset& k : offsets) {
+                    const T* src = cols + (nc * g.kh * g.kw + k.row) * L;
+                    const std::int64_t lo = k.cols.lo, hi = k.cols.hi;
+                    for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
+                        const T* row = src + oy * ow;
+                        const std::int64_t base = k.img_off + oy * row_step;
+                        if (sw == 1) {
+                            for (std::int64_t ox = lo; ox < hi; ++ox) img[base + ox] += row[ox];
+                        } else {
+                            for (std::int64_t ox = lo; ox < hi; ++ox)
+                                img[base + ox * sw] += row[ox];
+                        }
+                    }
                 }
             }
-        }
-    }
+        });
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "kernels/broadcast_loop.hpp"
 #include "kernels/dispatch.hpp"
+#include "kernels/parallel.hpp"
 #include "kernels/xadapt.hpp"
 
 namespace xgrad::kernels {
@@ -90,28 +91,44 @@ void broadcast_runs(const Tensor& a, const Tensor& b, Tensor& out, F&& f) {
     }
 }
 
+// Elements [lo, hi) of the tensor as a 1-D xtensor.
+template <class T>
+auto flat_range(const Tensor& t, std::int64_t lo, std::int64_t hi) {
+    const auto n = static_cast<std::size_t>(hi - lo);
+    return xt::adapt(data_of<T>(t) + lo, n, xt::no_ownership(), std::array<std::size_t, 1>{n});
+}
+
 // out = f(a, b) with broadcasting; a and b hold T, out holds Out. `f` takes two xtensor
-// expressions (or an expression and a scalar) and returns an expression.
+// expressions (or an expression and a scalar) and returns an expression. The flat paths run in
+// parallel chunks on large tensors (kernels/parallel.hpp).
 template <class T, class Out, class F>
 Tensor binary_map(const Tensor& a, const Tensor& b, const char* op, F&& f) {
     const Shape& sa = a.shape();
     const Shape& sb = b.shape();
     if (sa == sb) {
         Tensor out = make_tensor(sa, dtype_of<Out>::value);
-        auto o = flat<Out>(out);
-        xt::noalias(o) = f(flat<T>(a), flat<T>(b));
+        parallel_for(out.numel(), [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+            auto o = flat_range<Out>(out, lo, hi);
+            xt::noalias(o) = f(flat_range<T>(a, lo, hi), flat_range<T>(b, lo, hi));
+        });
         return out;
     }
     if (b.numel() == 1 && sb.size() <= sa.size()) {
         Tensor out = make_tensor(sa, dtype_of<Out>::value);
-        auto o = flat<Out>(out);
-        xt::noalias(o) = f(flat<T>(a), *data_of<T>(b));
+        const T bv = *data_of<T>(b);
+        parallel_for(out.numel(), [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+            auto o = flat_range<Out>(out, lo, hi);
+            xt::noalias(o) = f(flat_range<T>(a, lo, hi), bv);
+        });
         return out;
     }
     if (a.numel() == 1 && sa.size() <= sb.size()) {
         Tensor out = make_tensor(sb, dtype_of<Out>::value);
-        auto o = flat<Out>(out);
-        xt::noalias(o) = f(*data_of<T>(a), flat<T>(b));
+        const T av = *data_of<T>(a);
+        parallel_for(out.numel(), [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+            auto o = flat_range<Out>(out, lo, hi);
+            xt::noalias(o) = f(av, flat_range<T>(b, lo, hi));
+        });
         return out;
     }
     Tensor out = make_tensor(broadcast_shapes(sa, sb, op), dtype_of<Out>::value);
@@ -123,8 +140,10 @@ Tensor binary_map(const Tensor& a, const Tensor& b, const char* op, F&& f) {
 template <class T, class F>
 Tensor unary_map(const Tensor& x, F&& f) {
     Tensor out = make_tensor(x.shape(), x.dtype());
-    auto o = flat<T>(out);
-    xt::noalias(o) = f(flat<T>(x));
+    parallel_for(out.numel(), [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+        auto o = flat_range<T>(out, lo, hi);
+        xt::noalias(o) = f(flat_range<T>(x, lo, hi));
+    });
     return out;
 }
 

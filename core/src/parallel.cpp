@@ -1,0 +1,121 @@
+// The worker pool behind kernels::parallel_for (see kernels/parallel.hpp).
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <xgrad/core/threads.hpp>
+#include "kernels/parallel.hpp"
+
+namespace xgrad::kernels {
+
+namespace {
+
+thread_local bool in_parallel_region = false;
+
+// Workers take chunk indices from a shared counter until none are left; the caller takes them
+// too and then waits for the workers to finish theirs.
+class Pool {
+  public:
+    ~Pool() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+
+    void run(std::int64_t n, std::int64_t grain, std::int64_t chunks, int threads,
+             const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) {
+        std::lock_guard<std::mutex> one_job(job_mutex_);  // callers from several threads queue
+        ensure_workers(threads - 1);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            fn_ = &fn;
+            n_ = n;
+            grain_ = grain;
+            chunks_ = chunks;
+            next_.store(0);
+            pending_ = std::min<std::int64_t>(threads - 1, chunks - 1);
+            helpers_ = pending_;
+            error_ = nullptr;
+            ++generation_;
+        }
+        wake_.notify_all();
+        work();
+        std::unique_lock<std::mutex> lock(mutex_);
+        done_.wait(lock, [&] { return pending_ == 0; });
+        fn_ = nullptr;
+        if (error_) std::rethrow_exception(error_);
+    }
+
+  private:
+    void ensure_workers(int count) {
+        while (static_cast<int>(threads_.size()) < count) threads_.emplace_back([this] { loop(); });
+    }
+
+    // Runs chunks until the counter passes the last one.
+    void work() {
+        in_parallel_region = true;
+        for (std::int64_t c = next_.fetch_add(1); c < chunks_; c = next_.fetch_add(1)) {
+            try {
+                (*fn_)(c, c * grain_, chunk_end(c, n_, grain_));
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (!error_) error_ = std::current_exception();
+            }
+        }
+        in_parallel_region = false;
+    }
+
+    void loop() {
+        std::uint64_t seen = 0;
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wake_.wait(lock, [&] { return stop_ || (generation_ != seen && helpers_ > 0); });
+                if (stop_) return;
+                seen = generation_;
+                --helpers_;  // only as many workers as the job asked for join it
+            }
+            work();
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (--pending_ == 0) done_.notify_one();
+        }
+    }
+
+    std::mutex job_mutex_;
+    std::mutex mutex_;
+    std::condition_variable wake_, done_;
+    std::vector<std::thread> threads_;
+    const std::function<void(std::int64_t, std::int64_t, std::int64_t)>* fn_ = nullptr;
+    std::int64_t n_ = 0, grain_ = 1, chunks_ = 0, pending_ = 0, helpers_ = 0;
+    std::atomic<std::int64_t> next_{0};
+    std::uint64_t generation_ = 0;
+    std::exception_ptr error_;
+    bool stop_ = false;
+};
+
+Pool& pool() {
+    static Pool* p = new Pool();  // never destroyed: tensors may be computed after main
+    return *p;
+}
+
+}  // namespace
+
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) {
+    const std::int64_t chunks = chunk_count(n, grain);
+    const int threads = chunks > 1 && !in_parallel_region ? get_num_threads() : 1;
+    if (threads <= 1) {
+        for (std::int64_t c = 0; c < chunks; ++c) fn(c, c * grain, chunk_end(c, n, grain));
+        return;
+    }
+    pool().run(n, grain, chunks, threads, fn);
+}
+
+}  // namespace xgrad::kernels
