@@ -162,95 +162,91 @@ void blocks_max_offsets(const Geometry& g, const std::vector<KernelOffset>& offs
 }
 
 // out[nc, o] = the max over the entries of block o inside the image (-inf if none, NaN if one
-// is NaN); and, when `ties` is given, ties[nc, o] = the number of entries that tie with it.
+// is NaN); and, when `ties` is given, ties[nc, o] = the number of entries that tie with it; for
+// the image planes nc in [first, last).
 template <bool Ties, class T>
-void max_pool_kernel(const Geometry& g, const T* x, T* out, T* ties) {
+__attribute__((noinline)) void max_pool_planes(const Geometry& g,
+                                               const std::vector<KernelOffset>& offsets, const T* x,
+                                               T* out, T* ties, std::int64_t first,
+                                               std::int64_t last) {
     const std::int64_t L = g.blocks(), plane = g.h * g.w;
     const bool blocks = non_overlapping(g), two = g.kh == 2 && g.kw == 2;
-    const std::vector<KernelOffset> offsets =
-        blocks ? std::vector<KernelOffset>{} : kernel_offsets(g);
-    // Image planes are independent: chunks of planes run in parallel (kernels/parallel.hpp).
-    kernels::parallel_for_items(
-        g.n * g.c, plane, [&](std::int64_t, std::int64_t first, std::int64_t last) {
-            std::vector<std::int32_t> scratch(blocks ? 0 : 2 * static_cast<std::size_t>(L));
-            for (std::int64_t nc = first; nc < last; ++nc) {
-                const T* img = x + nc * plane;
-                T* r = out + nc * L;
-                T* t = Ties ? ties + nc * L : nullptr;
-                if (blocks && two)
-                    blocks_max_2x2<Ties>(g, img, r, t);
-                else if (blocks)
-                    blocks_max_any<Ties>(g, img, r, t);
-                else
-                    blocks_max_offsets<Ties>(g, offsets, img, r, t, scratch.data(),
-                                             scratch.data() + L);
-            }
-        });
+    std::vector<std::int32_t> scratch(blocks ? 0 : 2 * static_cast<std::size_t>(L));
+    for (std::int64_t nc = first; nc < last; ++nc) {
+        const T* img = x + nc * plane;
+        T* r = out + nc * L;
+        T* t = Ties ? ties + nc * L : nullptr;
+        if (blocks && two)
+            blocks_max_2x2<Ties>(g, img, r, t);
+        else if (blocks)
+            blocks_max_any<Ties>(g, img, r, t);
+        else
+            blocks_max_offsets<Ties>(g, offsets, img, r, t, scratch.data(), scratch.data() + L);
+    }
 }
 
-// grad_x[nc, i] = sum over the block entries (o, i) that tie: g[nc, o] / ties[nc, o].
+// grad_x[nc, i] = sum over the block entries (o, i) that tie: g[nc, o] / ties[nc, o], for the
+// image planes nc in [first, last).
 template <class T>
-void max_pool_grad_kernel(const Geometry& g, const T* grad, const T* x, const T* out, const T* ties,
-                          T* gx) {
+__attribute__((noinline)) void max_pool_grad_planes(const Geometry& g,
+                                                    const std::vector<KernelOffset>& offsets,
+                                                    const T* grad, const T* x, const T* out,
+                                                    const T* ties, T* gx, std::int64_t first,
+                                                    std::int64_t last) {
     const std::int64_t L = g.blocks(), plane = g.h * g.w, ow = g.ow, w = g.w;
     const bool blocks = non_overlapping(g), two = g.kh == 2 && g.kw == 2;
-    const std::vector<KernelOffset> offsets =
-        blocks ? std::vector<KernelOffset>{} : kernel_offsets(g);
     // Blocks covering the whole plane write every entry; otherwise zero the rest first.
     const bool covered = blocks && g.oh * g.kh == g.h && g.ow * g.kw == g.w;
-    kernels::parallel_for_items(
-        g.n * g.c, plane, [&](std::int64_t, std::int64_t first, std::int64_t last) {
-            std::vector<T> share_of(static_cast<std::size_t>(L));
-            T* share = share_of.data();
-            for (std::int64_t nc = first; nc < last; ++nc) {
-                const T* img = x + nc * plane;
-                const T* r = out + nc * L;
-                const T* t = ties + nc * L;
-                const T* go = grad + nc * L;
-                T* gi = gx + nc * plane;
-                if (!covered) std::fill(gi, gi + plane, T(0));
-                for (std::int64_t o = 0; o < L; ++o) share[o] = t[o] > T(0) ? go[o] / t[o] : T(0);
-                if (blocks && two) {
-                    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-                        const T* r0 = img + 2 * oy * w;
-                        const T* r1 = r0 + w;
-                        T* g0 = gi + 2 * oy * w;
-                        T* g1 = g0 + w;
-                        const T* ro = r + oy * ow;
-                        const T* so = share + oy * ow;
-                        for (std::int64_t ox = 0; ox < ow; ++ox) {
-                            const T m = ro[ox], sh = so[ox];
-                            g0[2 * ox] = select(ties_with(r0[2 * ox], m), sh, T(0));
-                            g0[2 * ox + 1] = select(ties_with(r0[2 * ox + 1], m), sh, T(0));
-                            g1[2 * ox] = select(ties_with(r1[2 * ox], m), sh, T(0));
-                            g1[2 * ox + 1] = select(ties_with(r1[2 * ox + 1], m), sh, T(0));
-                        }
-                    }
-                } else if (blocks) {
-                    for (std::int64_t oy = 0; oy < g.oh; ++oy)
-                        for (std::int64_t ox = 0; ox < ow; ++ox) {
-                            const std::int64_t o = oy * ow + ox, at = oy * g.kh * w + ox * g.kw;
-                            for (std::int64_t i = 0; i < g.kh; ++i)
-                                for (std::int64_t j = 0; j < g.kw; ++j) {
-                                    const std::int64_t e = at + i * w + j;
-                                    gi[e] = select(ties_with(img[e], r[o]), share[o], T(0));
-                                }
-                        }
-                } else {
-                    const std::int64_t sw = g.sw, row_step = g.sh * w;
-                    for (const KernelOffset& k : offsets)
-                        for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
-                            const std::int64_t base = k.img_off + oy * row_step;
-                            const T* ro = r + oy * ow;
-                            const T* so = share + oy * ow;
-                            for (std::int64_t ox = k.cols.lo; ox < k.cols.hi; ++ox) {
-                                const std::int64_t e = base + ox * sw;
-                                gi[e] += select(ties_with(img[e], ro[ox]), so[ox], T(0));
-                            }
-                        }
+    std::vector<T> share_of(static_cast<std::size_t>(L));
+    T* share = share_of.data();
+    for (std::int64_t nc = first; nc < last; ++nc) {
+        const T* img = x + nc * plane;
+        const T* r = out + nc * L;
+        const T* t = ties + nc * L;
+        const T* go = grad + nc * L;
+        T* gi = gx + nc * plane;
+        if (!covered) std::fill(gi, gi + plane, T(0));
+        for (std::int64_t o = 0; o < L; ++o) share[o] = t[o] > T(0) ? go[o] / t[o] : T(0);
+        if (blocks && two) {
+            for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+                const T* r0 = img + 2 * oy * w;
+                const T* r1 = r0 + w;
+                T* g0 = gi + 2 * oy * w;
+                T* g1 = g0 + w;
+                const T* ro = r + oy * ow;
+                const T* so = share + oy * ow;
+                for (std::int64_t ox = 0; ox < ow; ++ox) {
+                    const T m = ro[ox], sh = so[ox];
+                    g0[2 * ox] = select(ties_with(r0[2 * ox], m), sh, T(0));
+                    g0[2 * ox + 1] = select(ties_with(r0[2 * ox + 1], m), sh, T(0));
+                    g1[2 * ox] = select(ties_with(r1[2 * ox], m), sh, T(0));
+                    g1[2 * ox + 1] = select(ties_with(r1[2 * ox + 1], m), sh, T(0));
                 }
             }
-        });
+        } else if (blocks) {
+            for (std::int64_t oy = 0; oy < g.oh; ++oy)
+                for (std::int64_t ox = 0; ox < ow; ++ox) {
+                    const std::int64_t o = oy * ow + ox, at = oy * g.kh * w + ox * g.kw;
+                    for (std::int64_t i = 0; i < g.kh; ++i)
+                        for (std::int64_t j = 0; j < g.kw; ++j) {
+                            const std::int64_t e = at + i * w + j;
+                            gi[e] = select(ties_with(img[e], r[o]), share[o], T(0));
+                        }
+                }
+        } else {
+            const std::int64_t sw = g.sw, row_step = g.sh * w;
+            for (const KernelOffset& k : offsets)
+                for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy) {
+                    const std::int64_t base = k.img_off + oy * row_step;
+                    const T* ro = r + oy * ow;
+                    const T* so = share + oy * ow;
+                    for (std::int64_t ox = k.cols.lo; ox < k.cols.hi; ++ox) {
+                        const std::int64_t e = base + ox * sw;
+                        gi[e] += select(ties_with(img[e], ro[ox]), so[ox], T(0));
+                    }
+                }
+        }
+    }
 }
 
 // The weight of each block entry in unfold's layout [N, C, kh*kw, L]: 1 / ties where the entry
@@ -289,9 +285,15 @@ Tensor max_pool2d_grad(const Tensor& g, const PoolSaved& saved, const Geometry& 
     Tensor gx = make_tensor({geom.n, geom.c, geom.h, geom.w}, g.dtype());
     kernels::dispatch_floating(g.dtype(), "max_pool2d_grad", [&](auto tag) {
         using T = typename decltype(tag)::type;
-        max_pool_grad_kernel<T>(geom, grad.data_ptr<T>(), saved.x.data_ptr<T>(),
-                                saved.out.data_ptr<T>(), saved.ties.data_ptr<T>(),
-                                gx.data_ptr<T>());
+        const std::vector<KernelOffset> offsets = kernel_offsets(geom);
+        const T *pg = grad.data_ptr<T>(), *px = saved.x.data_ptr<T>();
+        const T *po = saved.out.data_ptr<T>(), *pt = saved.ties.data_ptr<T>();
+        T* pgx = gx.data_ptr<T>();
+        kernels::parallel_for_items(geom.n * geom.c, geom.h * geom.w,
+                                    [&](std::int64_t, std::int64_t first, std::int64_t last) {
+                                        max_pool_grad_planes(geom, offsets, pg, px, po, pt, pgx,
+                                                             first, last);
+                                    });
     });
     if (should_record({&grad})) {
         // Linear in g: its adjoint sums each block's entries of gg, weighted by the tie weights.
@@ -331,10 +333,19 @@ Tensor max_pool2d(const Tensor& x, const UnfoldOptions& options) {
     if (recording) ties = make_tensor(out.shape(), x.dtype());
     kernels::dispatch_floating(x.dtype(), "max_pool2d", [&](auto tag) {
         using T = typename decltype(tag)::type;
-        if (recording)
-            max_pool_kernel<true, T>(geom, x.data_ptr<T>(), out.data_ptr<T>(), ties.data_ptr<T>());
-        else
-            max_pool_kernel<false, T>(geom, x.data_ptr<T>(), out.data_ptr<T>(), nullptr);
+        const std::vector<KernelOffset> offsets = kernel_offsets(geom);
+        const T* px = x.data_ptr<T>();
+        T* po = out.data_ptr<T>();
+        T* pt = recording ? ties.data_ptr<T>() : nullptr;
+        // Image planes are independent: chunks of them run in parallel.
+        kernels::parallel_for_items(
+            geom.n * geom.c, geom.h * geom.w,
+            [&](std::int64_t, std::int64_t first, std::int64_t last) {
+                if (recording)
+                    max_pool_planes<true>(geom, offsets, px, po, pt, first, last);
+                else
+                    max_pool_planes<false>(geom, offsets, px, po, pt, first, last);
+            });
     });
     if (recording)
         // The input and the result are saved as plain data (detached): the tie masks are

@@ -39,7 +39,9 @@ inline void parallel_for(std::int64_t n,
 }
 
 // Loops over `items` independent pieces of `work_per_item` elements each (image planes, say):
-// chunks of about kParallelGrain elements.
+// chunks of about kParallelGrain elements. (Measured: with chunks of 32K elements, LeNet's
+// pooling and im2col ran slower on 2 threads than on 1; waking a sleeping worker on this VM costs
+// tens of microseconds.)
 inline void parallel_for_items(
     std::int64_t items, std::int64_t work_per_item,
     const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) {
