@@ -65,6 +65,13 @@ bool ties_with(T v, T m) {
     return (m_nan & (v != v)) | (!m_nan & (v >= m));
 }
 
+// The same test written as GCC vectorises it in the backward's 2 x 2 loop (a plain select of
+// the share), where the masked form above stayed scalar.
+template <class T>
+bool is_tie(T v, T m) {
+    return (v == m) | ((v != v) & (m != m));
+}
+
 template <class T>
 constexpr T nan_value() {
     return std::numeric_limits<T>::quiet_NaN();
@@ -198,29 +205,32 @@ __attribute__((noinline)) void max_pool_grad_planes(const Geometry& g,
     // Blocks covering the whole plane write every entry; otherwise zero the rest first.
     const bool covered = blocks && g.oh * g.kh == g.h && g.ow * g.kw == g.w;
     std::vector<T> share_of(static_cast<std::size_t>(L));
-    T* share = share_of.data();
+    T* __restrict share = share_of.data();
     for (std::int64_t nc = first; nc < last; ++nc) {
-        const T* img = x + nc * plane;
-        const T* r = out + nc * L;
-        const T* t = ties + nc * L;
-        const T* go = grad + nc * L;
-        T* gi = gx + nc * plane;
+        // Restrict: the buffers never overlap, and without it GCC keeps these loops scalar.
+        const T* __restrict img = x + nc * plane;
+        const T* __restrict r = out + nc * L;
+        const T* __restrict t = ties + nc * L;
+        const T* __restrict go = grad + nc * L;
+        T* __restrict gi = gx + nc * plane;
         if (!covered) std::fill(gi, gi + plane, T(0));
-        for (std::int64_t o = 0; o < L; ++o) share[o] = t[o] > T(0) ? go[o] / t[o] : T(0);
+        // A block with no tie lies wholly in the padding: no entry reads its share.
+        for (std::int64_t o = 0; o < L; ++o) share[o] = go[o] / (t[o] + T(t[o] == T(0)));
         if (blocks && two) {
             for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-                const T* r0 = img + 2 * oy * w;
-                const T* r1 = r0 + w;
-                T* g0 = gi + 2 * oy * w;
-                T* g1 = g0 + w;
-                const T* ro = r + oy * ow;
-                const T* so = share + oy * ow;
+                const T* __restrict r0 = img + 2 * oy * w;
+                const T* __restrict r1 = r0 + w;
+                T* __restrict g0 = gi + 2 * oy * w;
+                T* __restrict g1 = g0 + w;
+                const T* __restrict ro = r + oy * ow;
+                const T* __restrict so = share + oy * ow;
+#pragma GCC ivdep
                 for (std::int64_t ox = 0; ox < ow; ++ox) {
                     const T m = ro[ox], sh = so[ox];
-                    g0[2 * ox] = select(ties_with(r0[2 * ox], m), sh, T(0));
-                    g0[2 * ox + 1] = select(ties_with(r0[2 * ox + 1], m), sh, T(0));
-                    g1[2 * ox] = select(ties_with(r1[2 * ox], m), sh, T(0));
-                    g1[2 * ox + 1] = select(ties_with(r1[2 * ox + 1], m), sh, T(0));
+                    g0[2 * ox] = is_tie(r0[2 * ox], m) ? sh : T(0);
+                    g0[2 * ox + 1] = is_tie(r0[2 * ox + 1], m) ? sh : T(0);
+                    g1[2 * ox] = is_tie(r1[2 * ox], m) ? sh : T(0);
+                    g1[2 * ox + 1] = is_tie(r1[2 * ox + 1], m) ? sh : T(0);
                 }
             }
         } else if (blocks) {

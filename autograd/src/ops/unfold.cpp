@@ -7,6 +7,7 @@
 // outside the image are zero (padding); fold drops writes there and sums overlapping blocks.
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -21,14 +22,34 @@ using namespace ops;
 
 namespace {
 
+// Copies n values. Rows here are a few dozen values (an output row of a feature map), so blocks
+// of 8 are moved as fixed-size copies (one vector load and store each) rather than by a loop
+// whose setup costs as much as the copy.
+template <class T>
+void copy_short_row(const T* __restrict src, T* __restrict dst, std::int64_t n) {
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(T));
+    for (; i < n; ++i) dst[i] = src[i];
+}
+
+// dst[i] += src[i] for n values, in fixed blocks of 8 for the same reason.
+template <class T>
+void add_short_row(const T* __restrict src, T* __restrict dst, std::int64_t n) {
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; ++k) dst[i + k] += src[i + k];
+    for (; i < n; ++i) dst[i] += src[i];
+}
+
 // cols[n, c*kh*kw + i*kw + j, oy*ow + ox] = x[n, c, oy*sh - ph + i*dh, ox*sw - pw + j*dw], zero
 // where that lies in the padding, for the image planes nc in [first, last). Output rows are
 // short (often under 32 values), so the loops are plain ones with their bounds computed up
 // front: no call or bounds check per row.
 template <class T>
 __attribute__((noinline)) void im2col_planes(const Geometry& g,
-                                             const std::vector<KernelOffset>& offsets, const T* x,
-                                             T* cols, std::int64_t first, std::int64_t last) {
+                                             const std::vector<KernelOffset>& offsets,
+                                             const T* __restrict x, T* __restrict cols,
+                                             std::int64_t first, std::int64_t last) {
     const std::int64_t L = g.blocks(), ow = g.ow, sw = g.sw, row_step = g.sh * g.w;
     for (std::int64_t nc = first; nc < last; ++nc) {
         const T* img = x + nc * g.h * g.w;
@@ -43,7 +64,7 @@ __attribute__((noinline)) void im2col_planes(const Geometry& g,
                 // Index arithmetic, not pointers: img + img_off may lie before the image.
                 const std::int64_t base = k.img_off + oy * row_step;
                 if (sw == 1) {
-                    for (std::int64_t ox = lo; ox < hi; ++ox) row[ox] = img[base + ox];
+                    if (hi > lo) copy_short_row(img + (base + lo), row + lo, hi - lo);
                 } else {
                     for (std::int64_t ox = lo; ox < hi; ++ox) row[ox] = img[base + ox * sw];
                 }
@@ -57,8 +78,8 @@ __attribute__((noinline)) void im2col_planes(const Geometry& g,
 template <class T>
 __attribute__((noinline)) void col2im_planes(const Geometry& g,
                                              const std::vector<KernelOffset>& offsets,
-                                             const T* cols, T* x, std::int64_t first,
-                                             std::int64_t last) {
+                                             const T* __restrict cols, T* __restrict x,
+                                             std::int64_t first, std::int64_t last) {
     const std::int64_t L = g.blocks(), ow = g.ow, sw = g.sw, row_step = g.sh * g.w;
     for (std::int64_t nc = first; nc < last; ++nc) {
         T* img = x + nc * g.h * g.w;
@@ -70,7 +91,7 @@ __attribute__((noinline)) void col2im_planes(const Geometry& g,
                 const T* row = src + oy * ow;
                 const std::int64_t base = k.img_off + oy * row_step;
                 if (sw == 1) {
-                    for (std::int64_t ox = lo; ox < hi; ++ox) img[base + ox] += row[ox];
+                    if (hi > lo) add_short_row(row + lo, img + (base + lo), hi - lo);
                 } else {
                     for (std::int64_t ox = lo; ox < hi; ++ox) img[base + ox * sw] += row[ox];
                 }
