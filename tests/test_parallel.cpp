@@ -100,3 +100,25 @@ TEST_CASE("unfold, fold and max_pool2d on many planes: same with 1 and 2 threads
         return TensorList{cols.detach(), back.detach(), p.detach(), q.detach(), x.grad()};
     });
 }
+
+TEST_CASE("a batch of small matrix products and its gradients: same with 1 and 2 threads",
+          "[parallel]") {
+    Generator gen(9);
+    // A convolution's shapes: one weight against a batch of unfolded samples, and a batch
+    // against a batch with a broadcast batch dim.
+    const Tensor w0 = randn({6, 25}, gen), c0 = randn({64, 25, 576}, gen);
+    const Tensor p0 = randn({2, 32, 64, 40}, gen), q0 = randn({32, 40, 48}, gen);
+    same_with_1_and_2_threads([&] {
+        Tensor w = w0.clone().requires_grad_(), c = c0.clone().requires_grad_();
+        Tensor p = p0.clone().requires_grad_(), q = q0.clone().requires_grad_();
+        Tensor y = matmul(w, c);
+        Tensor z = matmul(p, q);
+        (tanh(y).sum() + (z * z).sum()).backward();
+        return TensorList{y.detach(), z.detach(), w.grad(), c.grad(), p.grad(), q.grad()};
+    });
+    // Against one product computed alone.
+    ThreadsGuard guard;
+    set_num_threads(2);
+    const Tensor y = matmul(w0, c0);
+    check_identical(y.select(0, 37), matmul(w0, c0.select(0, 37)));
+}

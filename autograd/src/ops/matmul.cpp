@@ -8,10 +8,14 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <vector>
+
+#include <xgrad/core/threads.hpp>
 
 #include "kernels/broadcast_loop.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/parallel.hpp"
 #include "op_common.hpp"
 
 namespace xgrad {
@@ -86,6 +90,12 @@ MatmulPlan make_plan(const Tensor& a, const Tensor& b, const MatmulOptions& o) {
     return p;
 }
 
+// OpenBLAS 0.3.21 runs a product of fewer multiply-adds than this on the calling thread alone
+// (interface/gemm.c: SMP_THRESHOLD_MIN 65536 x GEMM_MULTITHREAD_THRESHOLD 4).
+constexpr std::int64_t kSingleThreadedGemm = std::int64_t(1) << 18;
+// A batch is split only past this many multiply-adds in all (about 20 us of work).
+constexpr std::int64_t kSplitBatch = std::int64_t(1) << 21;
+
 template <class T>
 void matmul_kernel(const MatmulPlan& p, const T* a, const T* b, T* c) {
     const std::int64_t batch_n = shape_numel(p.batch);
@@ -103,12 +113,34 @@ void matmul_kernel(const MatmulPlan& p, const T* a, const T* b, T* c) {
     const std::int64_t mat_a = p.a_shape[p.a_shape.size() - 2] * lda;
     const std::int64_t mat_b = p.b_shape[p.b_shape.size() - 2] * ldb;
     const std::int64_t mat_c = p.m * p.n;
-    kernels::for_each_broadcast<2>(p.batch, {&p.batch_a, &p.batch_b},
-                                   [&](std::int64_t i, const std::array<std::int64_t, 2>& pos) {
-                                       kernels::gemm(p.ta, p.tb, p.m, p.n, p.k, a + pos[0] * mat_a,
-                                                     lda, b + pos[1] * mat_b, ldb, T(0),
-                                                     c + i * mat_c, p.n);
-                                   });
+    auto one = [&](std::int64_t i, std::int64_t pos_a, std::int64_t pos_b) {
+        kernels::gemm(p.ta, p.tb, p.m, p.n, p.k, a + pos_a * mat_a, lda, b + pos_b * mat_b, ldb,
+                      T(0), c + i * mat_c, p.n);
+    };
+    // A batch of small products (a convolution's per-sample products) is split across the
+    // threads, each product on one thread: OpenBLAS runs products this small on one thread
+    // anyway (below its threshold of 2^18 multiply-adds), so it is never asked for more threads
+    // than set_num_threads gave. Only when there is enough work to pay for waking a worker.
+    const std::int64_t macs = p.m * p.n * p.k;
+    const int threads = get_num_threads();
+    if (threads > 1 && batch_n > 1 && macs < kSingleThreadedGemm && batch_n * macs >= kSplitBatch) {
+        std::vector<std::array<std::int64_t, 2>> pos(static_cast<std::size_t>(batch_n));
+        kernels::for_each_broadcast<2>(p.batch, {&p.batch_a, &p.batch_b},
+                                       [&](std::int64_t i, const std::array<std::int64_t, 2>& q) {
+                                           pos[static_cast<std::size_t>(i)] = q;
+                                       });
+        const std::int64_t per_thread = (batch_n + threads - 1) / threads;
+        kernels::parallel_for(batch_n, per_thread,
+                              [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+                                  for (std::int64_t i = lo; i < hi; ++i)
+                                      one(i, pos[static_cast<std::size_t>(i)][0],
+                                          pos[static_cast<std::size_t>(i)][1]);
+                              });
+        return;
+    }
+    kernels::for_each_broadcast<2>(
+        p.batch, {&p.batch_a, &p.batch_b},
+        [&](std::int64_t i, const std::array<std::int64_t, 2>& q) { one(i, q[0], q[1]); });
 }
 
 // A gradient computed for a promoted operand, brought back to the operand's own shape. Batch
