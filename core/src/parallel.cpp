@@ -1,6 +1,7 @@
 // The worker pool behind kernels::parallel_for (see kernels/parallel.hpp).
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -14,7 +15,7 @@ namespace xgrad::kernels {
 
 namespace {
 
-thread_local bool in_parallel_region = false;
+thread_local bool in_region = false;
 
 // Workers take chunk indices from a shared counter until none are left; the caller takes them
 // too and then waits for the workers to finish theirs.
@@ -41,12 +42,16 @@ class Pool {
             chunks_ = chunks;
             next_.store(0);
             pending_ = std::min<std::int64_t>(threads - 1, chunks - 1);
+            pending_done_.store(pending_ == 0, std::memory_order_relaxed);
             helpers_ = pending_;
             error_ = nullptr;
-            ++generation_;
+            generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
         work();
+        // The workers' chunks are usually done within microseconds of ours: spin for them briefly
+        // before sleeping.
+        spin_until([&] { return pending_done_.load(std::memory_order_acquire); });
         std::unique_lock<std::mutex> lock(mutex_);
         done_.wait(lock, [&] { return pending_ == 0; });
         fn_ = nullptr;
@@ -60,7 +65,7 @@ class Pool {
 
     // Runs chunks until the counter passes the last one.
     void work() {
-        in_parallel_region = true;
+        in_region = true;
         for (std::int64_t c = next_.fetch_add(1); c < chunks_; c = next_.fetch_add(1)) {
             try {
                 (*fn_)(c, c * grain_, chunk_end(c, n_, grain_));
@@ -69,22 +74,40 @@ class Pool {
                 if (!error_) error_ = std::current_exception();
             }
         }
-        in_parallel_region = false;
+        in_region = false;
+    }
+
+    // Spins (with a pause hint) until ready() or kSpin has passed: a worker that finished a job
+    // stays awake this long for the next one, and the caller for the workers' last chunks,
+    // because waking a sleeping thread costs tens of microseconds here (kernels/parallel.hpp).
+    template <class Ready>
+    static void spin_until(Ready&& ready) {
+        constexpr auto kSpin = std::chrono::microseconds(200);
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; !ready(); ++i) {
+            __builtin_ia32_pause();
+            if ((i & 255) == 255 && std::chrono::steady_clock::now() - start > kSpin) return;
+        }
     }
 
     void loop() {
         std::uint64_t seen = 0;
         for (;;) {
+            spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
             {
                 std::unique_lock<std::mutex> lock(mutex_);
-                wake_.wait(lock, [&] { return stop_ || (generation_ != seen && helpers_ > 0); });
+                wake_.wait(lock,
+                           [&] { return stop_ || (generation_.load() != seen && helpers_ > 0); });
                 if (stop_) return;
-                seen = generation_;
+                seen = generation_.load();
                 --helpers_;  // only as many workers as the job asked for join it
             }
             work();
             std::lock_guard<std::mutex> lock(mutex_);
-            if (--pending_ == 0) done_.notify_one();
+            if (--pending_ == 0) {
+                pending_done_.store(true, std::memory_order_release);
+                done_.notify_one();
+            }
         }
     }
 
@@ -95,7 +118,8 @@ class Pool {
     const std::function<void(std::int64_t, std::int64_t, std::int64_t)>* fn_ = nullptr;
     std::int64_t n_ = 0, grain_ = 1, chunks_ = 0, pending_ = 0, helpers_ = 0;
     std::atomic<std::int64_t> next_{0};
-    std::uint64_t generation_ = 0;
+    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<bool> pending_done_{true};
     std::exception_ptr error_;
     bool stop_ = false;
 };
@@ -110,7 +134,7 @@ Pool& pool() {
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) {
     const std::int64_t chunks = chunk_count(n, grain);
-    const int threads = chunks > 1 && !in_parallel_region ? get_num_threads() : 1;
+    const int threads = chunks > 1 && !in_region ? get_num_threads() : 1;
     if (threads <= 1) {
         for (std::int64_t c = 0; c < chunks; ++c) fn(c, c * grain, chunk_end(c, n, grain));
         return;
