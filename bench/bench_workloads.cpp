@@ -1,8 +1,9 @@
 // The workloads of the PyTorch peers (../shared/peers/torch_bench.py), in xgrad, with the same
 // shapes, optimizer and data: MLP training steps, an MLP epoch, a LeNet-style CNN step, the
-// per-op overhead chain, a large fused elementwise expression, and matmul against a direct
-// sgemm call. `bench/run_vs_pytorch.py` runs this program and the PyTorch ones interleaved and
-// prints the side-by-side table; run alone, it prints its own medians.
+// per-op overhead chain, a large elementwise expression (with a plain memcpy as the memory
+// limit), and matmul against a direct sgemm call. `bench/run_vs_pytorch.py` runs this program and
+// the PyTorch ones interleaved and prints the side-by-side table; run alone, it prints its own
+// medians.
 //
 //   bench_workloads [--threads N] [--only mlp64,cnn64,...] [--raw] [--no-probe]
 //   bench_workloads --memory EPOCHS [--threads N]     (peak/current RSS after each MLP epoch)
@@ -199,11 +200,16 @@ void bench_chain(Runner& r) {
 }
 
 void bench_elementwise(Runner& r) {
-    if (!r.wanted("bigew_fwd") && !r.wanted("bigew_fwdbwd")) return;
+    if (!r.wanted("bigew_fwd") && !r.wanted("bigew_fwdbwd") && !r.wanted("memcpy4M")) return;
     const std::int64_t n = 4 * 1024 * 1024;
     Generator g(2);
     Tensor a = randn({n}, g).requires_grad_(), b = randn({n}, g).requires_grad_(),
            c = randn({n}, g).requires_grad_();
+    // The limit: one plain copy of a 4M-float array (read + write), on the calling thread.
+    std::vector<float> src(static_cast<std::size_t>(n), 1.f), dst(static_cast<std::size_t>(n));
+    r.run(
+        "memcpy4M", [&] { std::memcpy(dst.data(), src.data(), src.size() * sizeof(float)); }, 7, 5,
+        2, 1.5);
     r.run(
         "bigew_fwd", [&] { (a * b + c).sum(); }, 7, 5, 2, 1.5);
     r.run(
@@ -282,9 +288,9 @@ void print_summary(const Runner& r) {
         } else if (name == "epoch64") {
             shown = m;
             unit = "s";
-        } else if (name.rfind("bigew", 0) == 0) {
+        } else if (name.rfind("bigew", 0) == 0 || name == "memcpy4M") {
             const double gb = 4.0 * 4 * 1024 * 1024 / 1e9;
-            shown = (name == "bigew_fwd" ? 3 : 6) * gb / m;
+            shown = (name == "bigew_fwdbwd" ? 6 : name == "bigew_fwd" ? 3 : 2) * gb / m;
             unit = "GB/s effective";
         }
         std::printf("| %s | %d | %zu | %.3f | %s |\n", name.c_str(), r.threads, v.size(), shown,

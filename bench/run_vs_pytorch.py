@@ -49,6 +49,7 @@ ROWS = {
     "chain_fwdbwd": ("chain fwd+bwd [us/op]", lambda s: s * 1e4, False),
     "bigew_fwd": ("(a*b+c).sum() fwd 4M [GB/s]", lambda s: 3 * GB4M / s, True),
     "bigew_fwdbwd": ("(a*b+c).sum() fwd+bwd 4M [GB/s]", lambda s: 6 * GB4M / s, True),
+    "memcpy4M": ("limit: memcpy 4M, 1 thread [GB/s]", lambda s: 2 * GB4M / s, True),
 }
 # Targets of issue 6, as (peer kind, limit, "max" = ratio at most / "min" = at least).
 TARGETS = {"mlp64": ("torch", 0.8, "max"), "mlp256": ("torch", 0.8, "max"), "epoch64": ("torch", 0.8, "max"),

@@ -11,6 +11,8 @@
 #include <catch2/catch.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 
 namespace {
@@ -226,12 +228,6 @@ const std::vector<MatmulCase>& torch_cases() {
     return cases;
 }
 
-autograd::GradcheckOptions no_throw() {
-    autograd::GradcheckOptions o;
-    o.raise_exception = false;
-    return o;
-}
-
 }  // namespace
 
 TEST_CASE("matmul: values and gradients match PyTorch", "[matmul]") {
@@ -319,7 +315,7 @@ TEST_CASE("matmul: gradcheck in float64 for every case", "[matmul]") {
         Tensor b = randn(c.b, gen, TensorOptions{kFloat64, true});
         const MatmulOptions opt{c.ta, c.tb};
         auto f = [opt](const TensorList& in) { return matmul(in[0], in[1], opt); };
-        auto r = autograd::gradcheck(f, {a, b}, no_throw());
+        auto r = autograd::gradcheck(f, {a, b}, test::no_throw());
         INFO(r.report);
         CHECK(r.ok);
         CHECK(r.max_abs_error < 1e-6);
@@ -355,7 +351,7 @@ TEST_CASE("matmul: gradgradcheck in float64", "[matmul]") {
         const MatmulOptions opt{c.ta, c.tb};
         // tanh makes the second derivative non-trivial (matmul alone is bilinear).
         auto f = [opt](const TensorList& in) { return tanh(matmul(in[0], in[1], opt)); };
-        auto r = autograd::gradgradcheck(f, {a, b}, no_throw());
+        auto r = autograd::gradgradcheck(f, {a, b}, test::no_throw());
         INFO(r.report);
         CHECK(r.ok);
     }

@@ -10,19 +10,11 @@
 #include <catch2/catch.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 
 namespace {
-
-UnfoldOptions pool_options(std::array<std::int64_t, 2> k, std::array<std::int64_t, 2> d,
-                           std::array<std::int64_t, 2> p, std::array<std::int64_t, 2> s) {
-    UnfoldOptions o;
-    o.kernel_size = k;
-    o.dilation = d;
-    o.padding = p;
-    o.stride = s;
-    return o;
-}
 
 // The reference: pad with -inf, unfold, max over the block entries.
 Tensor pool_by_composition(const Tensor& x, const UnfoldOptions& o) {
@@ -55,18 +47,12 @@ void check_same(const Tensor& a, const Tensor& b) {
 
 const std::vector<UnfoldOptions>& option_cases() {
     static const std::vector<UnfoldOptions> cases = {
-        pool_options({2, 2}, {1, 1}, {0, 0}, {2, 2}),  // LeNet's pooling
-        pool_options({3, 3}, {1, 1}, {1, 1}, {2, 2}),  // overlapping, padded (ResNet's stem)
-        pool_options({2, 3}, {2, 1}, {1, 1}, {1, 2}),  // dilated, uneven
-        pool_options({3, 2}, {1, 2}, {1, 1}, {2, 1}),
+        test::window({2, 2}, {1, 1}, {0, 0}, {2, 2}),  // LeNet's pooling
+        test::window({3, 3}, {1, 1}, {1, 1}, {2, 2}),  // overlapping, padded (ResNet's stem)
+        test::window({2, 3}, {2, 1}, {1, 1}, {1, 2}),  // dilated, uneven
+        test::window({3, 2}, {1, 2}, {1, 1}, {2, 1}),
     };
     return cases;
-}
-
-autograd::GradcheckOptions no_throw() {
-    autograd::GradcheckOptions o;
-    o.raise_exception = false;
-    return o;
 }
 
 }  // namespace
@@ -107,19 +93,19 @@ TEST_CASE("max_pool2d: gradcheck and gradgradcheck with stride, padding and dila
         // Distinct values: the max is differentiable there.
         Tensor x = randn({2, 2, 6, 7}, gen, TensorOptions{kFloat64, true});
         auto f = [o](const TensorList& in) { return max_pool2d(in[0], o); };
-        auto r = autograd::gradcheck(f, {x}, no_throw());
+        auto r = autograd::gradcheck(f, {x}, test::no_throw());
         INFO(r.report);
         CHECK(r.ok);
         // Second order through a non-linearity, so that the double backward is not trivial.
         auto f2 = [o](const TensorList& in) { return tanh(max_pool2d(in[0] * in[0], o)); };
-        auto r2 = autograd::gradgradcheck(f2, {x}, no_throw());
+        auto r2 = autograd::gradgradcheck(f2, {x}, test::no_throw());
         INFO(r2.report);
         CHECK(r2.ok);
     }
 }
 
 TEST_CASE("max_pool2d: the double backward equals the composition's", "[max_pool]") {
-    const UnfoldOptions o = pool_options({3, 3}, {1, 1}, {1, 1}, {2, 2});
+    const UnfoldOptions o = test::window({3, 3}, {1, 1}, {1, 1}, {2, 2});
     Generator gen(4);
     Tensor x = randn({1, 2, 5, 5}, gen, TensorOptions{kFloat64, true});
     Tensor v = randn({1, 2, 5, 5}, gen, TensorOptions{kFloat64});
@@ -134,7 +120,7 @@ TEST_CASE("max_pool2d: the double backward equals the composition's", "[max_pool
 
 TEST_CASE("max_pool2d: a block wholly in the padding gives -inf and no gradient", "[max_pool]") {
     // Width 1 padded to 3; a kernel of 2 dilated by 2 reads padded columns 0 and 2: padding only.
-    const UnfoldOptions o = pool_options({1, 2}, {1, 2}, {0, 1}, {1, 1});
+    const UnfoldOptions o = test::window({1, 2}, {1, 2}, {0, 1}, {1, 1});
     Tensor x = full({1, 1, 1, 1}, 5.0, {kFloat64, true});
     Tensor y = max_pool2d(x, o);
     REQUIRE(y.shape() == Shape{1, 1, 1, 1});
@@ -144,13 +130,13 @@ TEST_CASE("max_pool2d: a block wholly in the padding gives -inf and no gradient"
 }
 
 TEST_CASE("max_pool2d: bad input names the op and the shapes", "[max_pool]") {
-    const UnfoldOptions o = pool_options({2, 2}, {1, 1}, {0, 0}, {2, 2});
+    const UnfoldOptions o = test::window({2, 2}, {1, 1}, {0, 0}, {2, 2});
     CHECK_THROWS_AS(max_pool2d(zeros({2, 3, 4}), o), ShapeError);
     CHECK_THROWS_WITH(max_pool2d(zeros({2, 3, 4}), o),
                       Catch::Contains("max_pool2d") && Catch::Contains("[2, 3, 4]"));
     CHECK_THROWS_AS(max_pool2d(zeros({1, 1, 1, 1}), o), ShapeError);
     CHECK_THROWS_AS(max_pool2d(zeros({1, 1, 4, 4}, {Dtype::i64}), o), DtypeError);
-    CHECK_THROWS_AS(max_pool2d(zeros({1, 1, 4, 4}), pool_options({0, 2}, {1, 1}, {0, 0}, {1, 1})),
+    CHECK_THROWS_AS(max_pool2d(zeros({1, 1, 4, 4}), test::window({0, 2}, {1, 1}, {0, 0}, {1, 1})),
                     ValueError);
     CHECK_THROWS_AS(max_pool2d(Tensor(), o), ValueError);
 }

@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 
 namespace {
@@ -33,22 +35,6 @@ void check_values(const Tensor& t, const std::vector<double>& expected, double t
 
 double weighted_sum(const Tensor& t, int s) {
     return (t.to(kFloat64) * seq(t.shape(), s)).sum().item<double>();
-}
-
-UnfoldOptions make_options(std::array<std::int64_t, 2> k, std::array<std::int64_t, 2> d,
-                           std::array<std::int64_t, 2> p, std::array<std::int64_t, 2> s) {
-    UnfoldOptions o;
-    o.kernel_size = k;
-    o.dilation = d;
-    o.padding = p;
-    o.stride = s;
-    return o;
-}
-
-autograd::GradcheckOptions no_throw() {
-    autograd::GradcheckOptions o;
-    o.raise_exception = false;
-    return o;
 }
 
 }  // namespace
@@ -116,7 +102,7 @@ TEST_CASE("unfold/fold: values match PyTorch", "[unfold]") {
     for (const auto& c : cases)
         for (Dtype dt : {kFloat64, kFloat32}) {
             INFO("case " << c.name << ", " << dtype_name(dt));
-            const UnfoldOptions o = make_options(c.k, c.d, c.p, c.s);
+            const UnfoldOptions o = test::window(c.k, c.d, c.p, c.s);
             Tensor u = unfold(seq(c.x, 7, dt), o);
             CHECK(u.dtype() == dt);
             CHECK(u.shape() == c.cols);
@@ -130,7 +116,7 @@ TEST_CASE("unfold/fold: values match PyTorch", "[unfold]") {
 
 TEST_CASE("unfold/fold: a larger case by weighted sums", "[unfold]") {
     // x [2,3,7,6], kernel [3,2], dilation [2,1], padding [2,1], stride [1,2].
-    const UnfoldOptions o = make_options({3, 2}, {2, 1}, {2, 1}, {1, 2});
+    const UnfoldOptions o = test::window({3, 2}, {2, 1}, {2, 1}, {1, 2});
     for (Dtype dt : {kFloat64, kFloat32}) {
         INFO(dtype_name(dt));
         Tensor u = unfold(seq({2, 3, 7, 6}, 7, dt), o);
@@ -146,8 +132,8 @@ TEST_CASE("unfold/fold: each is the other's adjoint", "[unfold]") {
     // <unfold(x), c> == <x, fold(c)> for random x and c.
     Generator gen(3);
     const std::vector<UnfoldOptions> opts = {
-        make_options({3, 3}, {1, 1}, {1, 1}, {1, 1}), make_options({2, 3}, {2, 1}, {0, 2}, {2, 1}),
-        make_options({1, 2}, {1, 3}, {1, 0}, {3, 2}), make_options({4, 4}, {1, 1}, {0, 0}, {4, 4})};
+        test::window({3, 3}, {1, 1}, {1, 1}, {1, 1}), test::window({2, 3}, {2, 1}, {0, 2}, {2, 1}),
+        test::window({1, 2}, {1, 3}, {1, 0}, {3, 2}), test::window({4, 4}, {1, 1}, {0, 0}, {4, 4})};
     for (const auto& o : opts) {
         INFO("kernel " << o.kernel_size[0] << "x" << o.kernel_size[1]);
         Tensor x = randn({2, 3, 8, 9}, gen, TensorOptions{kFloat64});
@@ -161,16 +147,16 @@ TEST_CASE("unfold/fold: each is the other's adjoint", "[unfold]") {
 }
 
 TEST_CASE("unfold/fold: gradcheck with stride, padding and dilation", "[unfold]") {
-    const std::vector<UnfoldOptions> opts = {make_options({2, 2}, {1, 1}, {0, 0}, {1, 1}),
-                                             make_options({2, 3}, {2, 1}, {1, 2}, {2, 1}),
-                                             make_options({3, 2}, {1, 2}, {1, 1}, {2, 3})};
+    const std::vector<UnfoldOptions> opts = {test::window({2, 2}, {1, 1}, {0, 0}, {1, 1}),
+                                             test::window({2, 3}, {2, 1}, {1, 2}, {2, 1}),
+                                             test::window({3, 2}, {1, 2}, {1, 1}, {2, 3})};
     Generator gen(5);
     for (const auto& o : opts) {
         INFO("kernel " << o.kernel_size[0] << "x" << o.kernel_size[1] << " stride " << o.stride[0]
                        << "x" << o.stride[1]);
         Tensor x = randn({2, 2, 5, 6}, gen, TensorOptions{kFloat64, true});
         auto fu = [o](const TensorList& in) { return unfold(in[0], o); };
-        auto ru = autograd::gradcheck(fu, {x}, no_throw());
+        auto ru = autograd::gradcheck(fu, {x}, test::no_throw());
         INFO(ru.report);
         CHECK(ru.ok);
         Shape cols_shape;
@@ -180,16 +166,16 @@ TEST_CASE("unfold/fold: gradcheck with stride, padding and dilation", "[unfold]"
         }
         Tensor c = randn(cols_shape, gen, TensorOptions{kFloat64, true});
         auto ff = [o](const TensorList& in) { return fold(in[0], {5, 6}, o); };
-        auto rf = autograd::gradcheck(ff, {c}, no_throw());
+        auto rf = autograd::gradcheck(ff, {c}, test::no_throw());
         INFO(rf.report);
         CHECK(rf.ok);
         // Second order, through a non-linearity so that the double backward is not trivial.
         auto fu2 = [o](const TensorList& in) { return tanh(unfold(in[0], o)); };
-        auto rg = autograd::gradgradcheck(fu2, {x}, no_throw());
+        auto rg = autograd::gradgradcheck(fu2, {x}, test::no_throw());
         INFO(rg.report);
         CHECK(rg.ok);
         auto ff2 = [o](const TensorList& in) { return tanh(fold(in[0], {5, 6}, o)); };
-        auto rg2 = autograd::gradgradcheck(ff2, {c}, no_throw());
+        auto rg2 = autograd::gradgradcheck(ff2, {c}, test::no_throw());
         INFO(rg2.report);
         CHECK(rg2.ok);
     }
@@ -197,7 +183,7 @@ TEST_CASE("unfold/fold: gradcheck with stride, padding and dilation", "[unfold]"
 
 TEST_CASE("unfold/fold: backward nodes and gradient values", "[unfold]") {
     // With kernel 2x2 stride 1 on a 3x3 image every pixel is counted once per block covering it.
-    const UnfoldOptions o = make_options({2, 2}, {1, 1}, {0, 0}, {1, 1});
+    const UnfoldOptions o = test::window({2, 2}, {1, 1}, {0, 0}, {1, 1});
     Tensor x = zeros({1, 1, 3, 3}, TensorOptions{kFloat64, true});
     Tensor u = unfold(x, o);
     REQUIRE(u.requires_grad());
@@ -213,29 +199,29 @@ TEST_CASE("unfold/fold: backward nodes and gradient values", "[unfold]") {
 }
 
 TEST_CASE("unfold/fold: errors name the op and the shapes", "[unfold]") {
-    const UnfoldOptions o = make_options({2, 2}, {1, 1}, {0, 0}, {1, 1});
+    const UnfoldOptions o = test::window({2, 2}, {1, 1}, {0, 0}, {1, 1});
     // unfold needs a 4-D input.
     CHECK_THROWS_AS(unfold(zeros({2, 4, 5}), o), ShapeError);
     CHECK_THROWS_WITH(unfold(zeros({2, 4, 5}), o),
                       Catch::Contains("xgrad::unfold") && Catch::Contains("[2, 4, 5]"));
     // Non-positive kernel / stride / dilation, negative padding.
-    CHECK_THROWS_AS(unfold(zeros({1, 1, 4, 4}), make_options({0, 2}, {1, 1}, {0, 0}, {1, 1})),
+    CHECK_THROWS_AS(unfold(zeros({1, 1, 4, 4}), test::window({0, 2}, {1, 1}, {0, 0}, {1, 1})),
                     ValueError);
-    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), make_options({0, 2}, {1, 1}, {0, 0}, {1, 1})),
+    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), test::window({0, 2}, {1, 1}, {0, 0}, {1, 1})),
                       Catch::Contains("xgrad::unfold") && Catch::Contains("kernel_size"));
-    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), make_options({2, 2}, {1, 1}, {0, 0}, {1, 0})),
+    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), test::window({2, 2}, {1, 1}, {0, 0}, {1, 0})),
                       Catch::Contains("xgrad::unfold") && Catch::Contains("stride"));
-    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), make_options({2, 2}, {0, 1}, {0, 0}, {1, 1})),
+    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), test::window({2, 2}, {0, 1}, {0, 0}, {1, 1})),
                       Catch::Contains("xgrad::unfold") && Catch::Contains("dilation"));
-    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), make_options({2, 2}, {1, 1}, {0, -1}, {1, 1})),
+    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), test::window({2, 2}, {1, 1}, {0, -1}, {1, 1})),
                       Catch::Contains("xgrad::unfold") && Catch::Contains("padding"));
     // A (dilated) kernel larger than the padded image leaves no block.
-    CHECK_THROWS_AS(unfold(zeros({1, 1, 4, 4}), make_options({3, 3}, {2, 2}, {0, 0}, {1, 1})),
+    CHECK_THROWS_AS(unfold(zeros({1, 1, 4, 4}), test::window({3, 3}, {2, 2}, {0, 0}, {1, 1})),
                     ShapeError);
-    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), make_options({3, 3}, {2, 2}, {0, 0}, {1, 1})),
+    CHECK_THROWS_WITH(unfold(zeros({1, 1, 4, 4}), test::window({3, 3}, {2, 2}, {0, 0}, {1, 1})),
                       Catch::Contains("xgrad::unfold") && Catch::Contains("[1, 1, 4, 4]"));
     // ... but padding can make it fit: 4 + 2*1 - 2*2 - 1 = 1 -> 2 blocks per side.
-    CHECK(unfold(zeros({1, 1, 4, 4}), make_options({3, 3}, {2, 2}, {1, 1}, {1, 1})).shape() ==
+    CHECK(unfold(zeros({1, 1, 4, 4}), test::window({3, 3}, {2, 2}, {1, 1}, {1, 1})).shape() ==
           Shape{1, 9, 4});
     // Integer input.
     CHECK_THROWS_AS(unfold(zeros({1, 1, 4, 4}, TensorOptions{kInt64}), o), DtypeError);
@@ -258,7 +244,7 @@ TEST_CASE("unfold/fold: errors name the op and the shapes", "[unfold]") {
     CHECK_THROWS_AS(fold(zeros({1, 4, 1}), {0, 4}, o), ValueError);
     CHECK_THROWS_WITH(fold(zeros({1, 4, 1}), {1, 1}, o),
                       Catch::Contains("xgrad::fold") && Catch::Contains("no sliding blocks"));
-    CHECK_THROWS_AS(fold(zeros({1, 4, 9}), {4, 4}, make_options({2, 2}, {1, 1}, {0, 0}, {0, 1})),
+    CHECK_THROWS_AS(fold(zeros({1, 4, 9}), {4, 4}, test::window({2, 2}, {1, 1}, {0, 0}, {0, 1})),
                     ValueError);
     CHECK_THROWS_AS(fold(zeros({1, 4, 9}, TensorOptions{kInt64}), {4, 4}, o), DtypeError);
     CHECK_THROWS_AS(unfold(Tensor(), o), ValueError);
