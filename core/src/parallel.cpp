@@ -41,9 +41,8 @@ class Pool {
             grain_ = grain;
             chunks_ = chunks;
             next_.store(0);
-            pending_ = std::min<std::int64_t>(threads - 1, chunks - 1);
-            pending_done_.store(pending_ == 0, std::memory_order_relaxed);
-            helpers_ = pending_;
+            helpers_ = std::min<std::int64_t>(threads - 1, chunks - 1);
+            pending_.store(helpers_);
             error_ = nullptr;
             generation_.fetch_add(1, std::memory_order_release);
         }
@@ -51,9 +50,9 @@ class Pool {
         work();
         // The workers' chunks are usually done within microseconds of ours: spin for them briefly
         // before sleeping.
-        spin_until([&] { return pending_done_.load(std::memory_order_acquire); });
+        spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
         std::unique_lock<std::mutex> lock(mutex_);
-        done_.wait(lock, [&] { return pending_ == 0; });
+        done_.wait(lock, [&] { return pending_.load() == 0; });
         fn_ = nullptr;
         if (error_) std::rethrow_exception(error_);
     }
@@ -104,10 +103,7 @@ class Pool {
             }
             work();
             std::lock_guard<std::mutex> lock(mutex_);
-            if (--pending_ == 0) {
-                pending_done_.store(true, std::memory_order_release);
-                done_.notify_one();
-            }
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
         }
     }
 
@@ -116,10 +112,9 @@ class Pool {
     std::condition_variable wake_, done_;
     std::vector<std::thread> threads_;
     const std::function<void(std::int64_t, std::int64_t, std::int64_t)>* fn_ = nullptr;
-    std::int64_t n_ = 0, grain_ = 1, chunks_ = 0, pending_ = 0, helpers_ = 0;
-    std::atomic<std::int64_t> next_{0};
+    std::int64_t n_ = 0, grain_ = 1, chunks_ = 0, helpers_ = 0;
+    std::atomic<std::int64_t> next_{0}, pending_{0};  // pending_: workers still in the job
     std::atomic<std::uint64_t> generation_{0};
-    std::atomic<bool> pending_done_{true};
     std::exception_ptr error_;
     bool stop_ = false;
 };

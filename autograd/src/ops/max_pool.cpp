@@ -58,15 +58,8 @@ inline std::int32_t select(bool c, std::int32_t a, std::int32_t b) {
     return (a & mask) | (b & ~mask);
 }
 
-// Entry v ties with its block's result m (m NaN: v is NaN; else v >= m, i.e. v == m).
-template <class T>
-bool ties_with(T v, T m) {
-    const bool m_nan = m != m;
-    return (m_nan & (v != v)) | (!m_nan & (v >= m));
-}
-
-// The same test written as GCC vectorises it in the backward's 2 x 2 loop (a plain select of
-// the share), where the masked form above stayed scalar.
+// Entry v ties with its block's result m: equal, or both NaN. Written with `|` and `&`, not
+// short-circuit operators, so that it compiles to compares.
 template <class T>
 bool is_tie(T v, T m) {
     return (v == m) | ((v != v) & (m != m));
@@ -240,7 +233,7 @@ __attribute__((noinline)) void max_pool_grad_planes(const Geometry& g,
                     for (std::int64_t i = 0; i < g.kh; ++i)
                         for (std::int64_t j = 0; j < g.kw; ++j) {
                             const std::int64_t e = at + i * w + j;
-                            gi[e] = select(ties_with(img[e], r[o]), share[o], T(0));
+                            gi[e] = is_tie(img[e], r[o]) ? share[o] : T(0);
                         }
                 }
         } else {
@@ -252,7 +245,7 @@ __attribute__((noinline)) void max_pool_grad_planes(const Geometry& g,
                     const T* so = share + oy * ow;
                     for (std::int64_t ox = k.cols.lo; ox < k.cols.hi; ++ox) {
                         const std::int64_t e = base + ox * sw;
-                        gi[e] += select(ties_with(img[e], ro[ox]), so[ox], T(0));
+                        gi[e] += is_tie(img[e], ro[ox]) ? so[ox] : T(0);
                     }
                 }
         }
@@ -276,7 +269,7 @@ void tie_weights_kernel(const Geometry& g, const std::vector<KernelOffset>& offs
             for (std::int64_t oy = k.rows.lo; oy < k.rows.hi; ++oy)
                 for (std::int64_t ox = k.cols.lo; ox < k.cols.hi; ++ox) {
                     const std::int64_t o = oy * g.ow + ox;
-                    if (ties_with(img[k.img_off + oy * row_step + ox * g.sw], r[o]))
+                    if (is_tie(img[k.img_off + oy * row_step + ox * g.sw], r[o]))
                         wn[k.row * L + o] = T(1) / t[o];
                 }
     }
