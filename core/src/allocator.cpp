@@ -2,9 +2,10 @@
 
 #include <cstdlib>
 #include <mutex>
-#include <new>
 #include <unordered_map>
 #include <vector>
+
+#include <xgrad/core/check.hpp>
 
 namespace xgrad::detail {
 
@@ -12,6 +13,14 @@ namespace {
 
 constexpr std::size_t kCacheFrom = std::size_t(1) << 16;   // blocks from 64 KiB are cached
 constexpr std::size_t kCacheLimit = std::size_t(1) << 30;  // at most 1 GiB kept for reuse
+
+// Sizes past this are refused before rounding (which could wrap) and before asking the system.
+constexpr std::size_t kMaxBytes = std::size_t(1) << 62;
+
+[[noreturn]] void out_of_memory(std::size_t nbytes) {
+    raise<OutOfMemoryError>("allocate", "out of memory: cannot allocate ", nbytes, " bytes (",
+                            double(nbytes) / double(1 << 30), " GiB)");
+}
 
 std::size_t rounded(std::size_t n) {
     if (n < kCacheFrom) return ((n + 63) / 64) * 64 + (n == 0 ? 64 : 0);
@@ -34,9 +43,20 @@ BlockCache& cache() {
     return *c;
 }
 
+void release_cached_blocks() {
+    BlockCache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    for (auto& [size, blocks] : c.free_blocks) {
+        for (void* p : blocks) std::free(p);
+        blocks.clear();
+    }
+    c.cached_bytes = 0;
+}
+
 }  // namespace
 
 void* allocate(std::size_t nbytes) {
+    if (nbytes > kMaxBytes) out_of_memory(nbytes);
     const std::size_t size = rounded(nbytes);
     if (size >= kCacheFrom) {
         BlockCache& c = cache();
@@ -50,7 +70,12 @@ void* allocate(std::size_t nbytes) {
         }
     }
     void* p = std::aligned_alloc(64, size);
-    if (!p) throw std::bad_alloc();
+    if (!p) {
+        // The cache may hold the memory: give it back to the system and try once more.
+        release_cached_blocks();
+        p = std::aligned_alloc(64, size);
+    }
+    if (!p) out_of_memory(nbytes);
     return p;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include "kernels/dispatch.hpp"
@@ -63,7 +64,12 @@ Tensor arange_impl(double start, double end, double step, Dtype dtype, bool requ
         (end - start) * step < 0)
         throw ValueError("xgrad::arange: cannot step from " + std::to_string(start) + " to " +
                          std::to_string(end) + " by " + std::to_string(step));
-    const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
+    const double count = std::ceil((end - start) / step);
+    // A count past 2^62 (or past what a double converts to int64 exactly) is refused before the
+    // conversion, which would be undefined behaviour.
+    XGRAD_CHECK(count <= double(kMaxSize), ShapeError, "arange", "cannot step from ", start, " to ",
+                end, " by ", step, ": ", count, " elements is more than 2^62");
+    const auto n = static_cast<std::int64_t>(count);
     return fill_with({n}, dtype, requires_grad,
                      [&](std::int64_t i) { return start + step * double(i); });
 }
@@ -95,8 +101,9 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions o) {
 }
 
 Tensor eye(std::int64_t n, std::int64_t m, TensorOptions o) {
-    if (m < 0) m = n;
-    if (n < 0) throw ValueError("xgrad::eye: size must be non-negative, got " + std::to_string(n));
+    XGRAD_CHECK(n >= 0, ValueError, "eye", "n must be non-negative, got ", n);
+    XGRAD_CHECK(m >= -1, ValueError, "eye", "m must be non-negative (or -1 for m = n), got ", m);
+    if (m == -1) m = n;
     return fill_with({n, m}, float_default(o), o.requires_grad,
                      [&](std::int64_t i) { return (i / m) == (i % m) ? 1.0 : 0.0; });
 }

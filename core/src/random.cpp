@@ -68,7 +68,8 @@ std::int64_t Generator::randint(std::int64_t low, std::int64_t high) {
     std::uint64_t r;
     do r = next_u64();
     while (r >= limit);
-    return low + std::int64_t(r % range);
+    // In unsigned arithmetic: low + r may pass INT64_MAX on the way (low = INT64_MIN).
+    return static_cast<std::int64_t>(std::uint64_t(low) + r % range);
 }
 
 Generator& default_generator() {

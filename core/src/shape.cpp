@@ -2,15 +2,13 @@
 #include <ostream>
 #include <string>
 
-#include <xgrad/core/error.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/shape.hpp>
 
 namespace xgrad {
 
 std::int64_t shape_numel(const Shape& s) {
-    std::int64_t n = 1;
-    for (auto d : s) n *= d;
-    return n;
+    return checked_numel(s, "numel");
 }
 
 std::string shape_str(const Shape& s) {

@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include "allocator.hpp"
@@ -17,13 +18,10 @@ Storage::~Storage() {
 }
 
 Tensor make_tensor(const Shape& shape, Dtype dtype) {
-    for (auto d : shape)
-        if (d < 0)
-            throw ValueError("xgrad::empty: negative dimension in shape " + shape_str(shape));
+    const std::size_t nbytes = checked_nbytes(shape, dtype_size(dtype), "empty");
     auto impl = std::make_shared<TensorImpl>();
     impl->numel = shape_numel(shape);
-    impl->storage =
-        std::make_shared<Storage>(static_cast<std::size_t>(impl->numel) * dtype_size(dtype));
+    impl->storage = std::make_shared<Storage>(nbytes);
     impl->shape = shape;
     impl->dtype = dtype;
     return Tensor(std::move(impl));
@@ -34,6 +32,11 @@ Tensor make_view(const std::shared_ptr<Storage>& storage, const Shape& shape, Dt
     impl->storage = storage;
     impl->shape = shape;
     impl->numel = shape_numel(shape);
+    // A view never reaches past its storage, whatever shape a caller computed.
+    if (static_cast<std::size_t>(impl->numel) * dtype_size(dtype) > storage->nbytes)
+        raise<ShapeError>("view", "shape ", shape, " of ", dtype_name(dtype), " needs ",
+                          impl->numel * std::int64_t(dtype_size(dtype)), " bytes, the storage has ",
+                          storage->nbytes);
     impl->dtype = dtype;
     return Tensor(std::move(impl));
 }

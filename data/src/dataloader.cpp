@@ -61,9 +61,11 @@ struct DataLoader::Epoch {
     }
 
     Batch build(std::int64_t b) const {
+        // b * batch_size < order.size() for every batch b; (b + 1) * batch_size may not fit
+        // int64 (a batch size near INT64_MAX), so the end is clamped by subtraction.
         const std::size_t begin = static_cast<std::size_t>(b * batch_size);
         const std::size_t end =
-            std::min(order.size(), static_cast<std::size_t>((b + 1) * batch_size));
+            begin + std::min(order.size() - begin, static_cast<std::size_t>(batch_size));
         return dataset->get_batch(
             std::vector<std::int64_t>(order.begin() + static_cast<std::ptrdiff_t>(begin),
                                       order.begin() + static_cast<std::ptrdiff_t>(end)));
@@ -172,7 +174,8 @@ DataLoader::DataLoader(DatasetPtr dataset, DataLoaderOptions options)
 
 std::int64_t DataLoader::size() const {
     const std::int64_t n = dataset_->size(), b = options_.batch_size;
-    return options_.drop_last ? n / b : (n + b - 1) / b;
+    if (n <= 0) return 0;
+    return options_.drop_last ? n / b : (n - 1) / b + 1;  // ceil(n / b) without n + b overflowing
 }
 
 void DataLoader::set_epoch(std::int64_t epoch) {

@@ -1,5 +1,6 @@
 // The whole public API of xgrad.
 #pragma once
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/dtype.hpp>
 #include <xgrad/core/error.hpp>

@@ -26,7 +26,7 @@ Tensor concat(const TensorList& tensors, std::int64_t dim) {
                              shape_str(t.shape()) + " but tensor 0 has shape " +
                              shape_str(first.shape()) + " (they may differ only in dimension " +
                              std::to_string(d) + ")");
-        out_shape[d] += t.shape()[d];
+        out_shape[d] = checked_add(out_shape[d], t.shape()[d], "concat", "the joined size");
     }
     Tensor out = make_tensor(out_shape, first.dtype());
     std::int64_t outer = 1, inner = 1;

@@ -5,6 +5,7 @@
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/node.hpp>
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 
 namespace xgrad::ops {

@@ -39,6 +39,9 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value)
     if (x.dtype() == Dtype::i64 && value != std::floor(value))
         throw DtypeError("xgrad::pad: the value " + std::to_string(value) +
                          " is not an integer but the tensor is " + describe(x));
+    for (auto v : pads)
+        XGRAD_CHECK(v >= -kMaxSize && v <= kMaxSize, ValueError, "pad", "pad ", v, " in ", pads,
+                    " is out of range (at most 2^62 either way)");
     const auto p = per_dim(pads, nd);
     Shape out_shape = x.shape();
     for (std::size_t k = 0; k < nd; ++k) {
@@ -49,7 +52,11 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value)
                              " elements from dimension " + std::to_string(k) + " of shape " +
                              shape_str(x.shape()) + ", which has only " +
                              std::to_string(x.shape()[k]));
-        out_shape[k] += p[k].first + p[k].second;
+        // In 128 bits: two pads of 2^62 and an extent of 2^62 would overflow int64.
+        const __int128 size = __int128(x.shape()[k]) + p[k].first + p[k].second;
+        XGRAD_CHECK(size <= kMaxSize, ShapeError, "pad", "pads ", pads, " make dimension ", k,
+                    " of shape ", x.shape(), " larger than 2^62");
+        out_shape[k] = static_cast<std::int64_t>(size);
         if (out_shape[k] < 0)
             throw ShapeError("xgrad::pad: pads " + pads_str + " give dimension " +
                              std::to_string(k) + " of shape " + shape_str(x.shape()) +

@@ -47,7 +47,9 @@ Tensor var(const Tensor& x, const Axes& dims, bool keepdim, std::int64_t correct
     // accurate. count == 0 gives a NaN mean rather than mean()'s error, as PyTorch.
     const Tensor mu = sum(x, axes, true) / static_cast<double>(count);
     const Tensor d = x - mu;
-    const double divisor = static_cast<double>(std::max<std::int64_t>(0, count - correction));
+    // In 128 bits: count - correction wraps int64 for a correction near INT64_MIN.
+    const __int128 dof = __int128(count) - correction;
+    const double divisor = dof > 0 ? static_cast<double>(dof) : 0.0;
     return sum(d * d, axes, keepdim) / divisor;
 }
 

@@ -15,32 +15,33 @@ namespace xgrad {
 using namespace ops;
 
 namespace {
-// Resolves one -1 entry and checks the element count.
+// Resolves one -1 entry and checks the element count (the product of the requested extents is
+// checked, so a size that wraps int64 cannot pass as a match).
 Shape infer_shape(const Shape& requested, std::int64_t numel, const Shape& from, const char* op) {
     Shape s = requested;
     std::int64_t known = 1;
     int infer_at = -1;
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == -1) {
-            if (infer_at >= 0)
-                throw ShapeError(std::string("xgrad::") + op +
-                                 ": only one dimension can be -1 in " + shape_str(requested));
+            XGRAD_CHECK(infer_at < 0, ShapeError, op, "only one dimension can be -1 in ",
+                        requested);
             infer_at = static_cast<int>(i);
-        } else if (s[i] < 0) {
-            throw ShapeError(std::string("xgrad::") + op + ": invalid size in " +
-                             shape_str(requested));
         } else {
-            known *= s[i];
+            XGRAD_CHECK(s[i] >= 0, ShapeError, op, "invalid size in ", requested);
+            std::int64_t r = 0;
+            XGRAD_CHECK(!__builtin_mul_overflow(known, s[i], &r) && r <= kMaxSize, ShapeError, op,
+                        "cannot reshape ", from, " (", numel, " elements) into ", requested,
+                        ": the sizes multiply past 2^62");
+            known = r;
         }
     }
     if (infer_at >= 0) {
-        if (known == 0 || numel % known != 0)
-            throw ShapeError(std::string("xgrad::") + op + ": cannot reshape " + shape_str(from) +
-                             " into " + shape_str(requested));
+        XGRAD_CHECK(known != 0 && numel % known == 0, ShapeError, op, "cannot reshape ", from,
+                    " into ", requested);
         s[static_cast<std::size_t>(infer_at)] = numel / known;
-    } else if (known != numel) {
-        throw ShapeError(std::string("xgrad::") + op + ": cannot reshape " + shape_str(from) +
-                         " (" + std::to_string(numel) + " elements) into " + shape_str(requested));
+    } else {
+        XGRAD_CHECK(known == numel, ShapeError, op, "cannot reshape ", from, " (", numel,
+                    " elements) into ", requested);
     }
     return s;
 }
@@ -167,6 +168,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     const std::size_t lead = shape.size() - x.shape().size();
     for (std::size_t i = 0; i < shape.size(); ++i) {
         const std::int64_t src = i < lead ? 1 : x.shape()[i - lead];
+        XGRAD_CHECK(target[i] >= -1, ShapeError, "expand", "invalid size in ", shape);
         if (target[i] == -1) {
             if (i < lead)
                 throw ShapeError("xgrad::expand: -1 is not allowed for a new leading dim in " +

@@ -50,7 +50,8 @@ Tensor unslice(const Tensor& g, const Shape& full_shape, std::int64_t d, std::in
     copy_rows(geo, dtype_size(g.dtype()), static_cast<const char*>(g.impl()->data()),
               static_cast<char*>(out.impl()->data()), true);
     if (should_record({&g})) {
-        const std::int64_t end = start + geo.length * step;
+        // One past the last selected index (start + length * step could pass INT64_MAX).
+        const std::int64_t end = geo.length > 0 ? start + (geo.length - 1) * step + 1 : start;
         record("UnsliceBackward", out, {g}, {}, [d, start, end, step](Node&, const Tensor& gg) {
             return TensorList{slice(gg, d, start, end, step)};
         });
@@ -74,7 +75,8 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
     };
     start = clip(start);
     end = clip(end);
-    const std::int64_t length = end > start ? (end - start + step - 1) / step : 0;
+    // ceil((end - start) / step), written so a huge step cannot overflow.
+    const std::int64_t length = end > start ? (end - start - 1) / step + 1 : 0;
     Shape out_shape = x.shape();
     out_shape[d] = length;
     Tensor out = make_tensor(out_shape, x.dtype());
@@ -96,7 +98,7 @@ Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_
     const std::int64_t d = normalize_axis(dim, x.dim(), "narrow");
     const std::int64_t size = x.shape()[d];
     if (start < 0) start += size;
-    if (start < 0 || length < 0 || start + length > size)
+    if (start < 0 || start > size || length < 0 || length > size - start)
         throw IndexError("xgrad::narrow: start " + std::to_string(start) + " and length " +
                          std::to_string(length) + " do not fit dimension " + std::to_string(d) +
                          " of shape " + shape_str(x.shape()));

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include <xgrad/autograd/ops/conv.hpp>
-#include <xgrad/core/error.hpp>
+#include <xgrad/core/check.hpp>
 
 namespace xgrad::ops {
 
@@ -60,15 +60,32 @@ inline Geometry make_geometry(const char* op, std::int64_t n, std::int64_t c, st
     g.pw = o.padding[1];
     g.sh = o.stride[0];
     g.sw = o.stride[1];
-    // Span of the padded image left after placing the first (dilated) kernel.
-    const std::int64_t span_h = h + 2 * g.ph - g.dh * (g.kh - 1) - 1;
-    const std::int64_t span_w = w + 2 * g.pw - g.dw * (g.kw - 1) - 1;
+    // Span of the padded image left after placing the first (dilated) kernel. Checked: a dilation
+    // or padding near 2^62 must be an error, not a span that wraps into a plausible number.
+    const std::int64_t padded_h =
+        checked_add(h, checked_mul(2, g.ph, op, "padding"), op, "padding");
+    const std::int64_t padded_w =
+        checked_add(w, checked_mul(2, g.pw, op, "padding"), op, "padding");
+    const std::int64_t kernel_h =
+        checked_add(checked_mul(g.dh, g.kh - 1, op, "dilated kernel"), 1, op, "dilated kernel");
+    const std::int64_t kernel_w =
+        checked_add(checked_mul(g.dw, g.kw - 1, op, "dilated kernel"), 1, op, "dilated kernel");
+    // The column matrix has c * kh * kw rows; the kernels index them in int64.
+    checked_mul(checked_mul(c, g.kh, op, "channels * kernel"), g.kw, op, "channels * kernel");
+    const std::int64_t span_h = padded_h - kernel_h;
+    const std::int64_t span_w = padded_w - kernel_w;
     if (span_h < 0 || span_w < 0)
         throw ShapeError(std::string("xgrad::") + op + ": " + what + " gives no sliding blocks (" +
                          options_str(o) + "): the dilated kernel does not fit the padded size [" +
-                         std::to_string(h + 2 * g.ph) + ", " + std::to_string(w + 2 * g.pw) + "]");
+                         std::to_string(padded_h) + ", " + std::to_string(padded_w) + "]");
     g.oh = span_h / g.sh + 1;
     g.ow = span_w / g.sw + 1;
+    // With one block along a dim its stride is never used; 1 keeps the index arithmetic small.
+    if (g.oh == 1) g.sh = 1;
+    if (g.ow == 1) g.sw = 1;
+    // The kernels compute image indices (i*dh - ph)*w and oy*sh*w in int64: bound them.
+    checked_mul(padded_h, w, op, "padded image index");
+    checked_mul(g.sh, w, op, "stride * width");
     return g;
 }
 
@@ -83,7 +100,7 @@ inline ValidRange valid_range(std::int64_t off, std::int64_t stride, std::int64_
     // o*stride + off >= 0  <=>  o >= ceil(-off / stride)
     // o*stride + off < size  <=>  o < ceil((size - off) / stride)
     auto ceil_div = [](std::int64_t a, std::int64_t b) {
-        return a <= 0 ? -((-a) / b) : (a + b - 1) / b;
+        return a <= 0 ? -((-a) / b) : (a - 1) / b + 1;  // a + b - 1 could overflow
     };
     ValidRange r;
     r.lo = std::clamp<std::int64_t>(ceil_div(-off, stride), 0, out);

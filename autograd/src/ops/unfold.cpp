@@ -158,7 +158,8 @@ Tensor fold(const Tensor& cols, std::array<std::int64_t, 2> output_size,
     if (output_size[0] < 1 || output_size[1] < 1)
         throw ValueError("xgrad::fold: output_size must be positive, got " + pair_str(output_size));
     const Shape& s = cols.shape();
-    const std::int64_t kk = options.kernel_size[0] * options.kernel_size[1];
+    const std::int64_t kk =
+        checked_mul(options.kernel_size[0], options.kernel_size[1], "fold", "kernel_size");
     if (s[1] % kk != 0)
         throw ShapeError("xgrad::fold: input shape " + shape_str(s) + " has " +
                          std::to_string(s[1]) +

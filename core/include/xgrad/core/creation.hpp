@@ -86,7 +86,7 @@ Tensor arange(T end, TensorOptions options = {}) {
 }
 // `steps` evenly spaced values from start to end inclusive.
 Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options = {});
-// An n x m identity matrix (m = n when negative).
+// An n x m identity matrix (m = n when m is -1, the default; any other negative size is an error).
 Tensor eye(std::int64_t n, std::int64_t m = -1, TensorOptions options = {});
 
 // Uniform on [0, 1).

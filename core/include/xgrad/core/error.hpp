@@ -31,6 +31,11 @@ class ValueError : public Error {
   public:
     using Error::Error;
 };
+// An allocation the machine cannot satisfy (the message names the size); never std::bad_alloc.
+class OutOfMemoryError : public Error {
+  public:
+    using Error::Error;
+};
 // Misuse of the tape: backward through a released graph, backward on a non-scalar, etc.
 class AutogradError : public Error {
   public:

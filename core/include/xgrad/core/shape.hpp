@@ -9,7 +9,8 @@ namespace xgrad {
 
 using Shape = std::vector<std::int64_t>;
 
-// Product of the extents (1 for a scalar shape {}).
+// Product of the extents (1 for a scalar shape {}). Checked: a negative extent is a ValueError and
+// a product past 2^62 a ShapeError (see checked_numel in <xgrad/core/check.hpp>).
 std::int64_t shape_numel(const Shape& s);
 // "[2, 3]" for messages and printing.
 std::string shape_str(const Shape& s);
