@@ -13,6 +13,7 @@
 #include <xgrad/autograd/engine.hpp>
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include "kernels/dispatch.hpp"
 #include "kernels/parallel.hpp"
@@ -51,10 +52,10 @@ void accumulate_into_leaf(TensorImpl& leaf, Tensor g, bool create_graph) {
     g = run_hooks(leaf.hooks, std::move(g));
     // A hook may replace the gradient; it must still fit the leaf (and its accumulated grad).
     if (g.shape() != leaf.shape || g.dtype() != leaf.dtype)
-        throw AutogradError("xgrad::backward: gradient of shape " + shape_str(g.shape()) + " (" +
-                            dtype_name(g.dtype()) + ") for a leaf of shape " +
-                            shape_str(leaf.shape) + " (" + dtype_name(leaf.dtype) +
-                            "); a hook returned a tensor that does not fit");
+        raise<AutogradError>("backward", "gradient of shape ", shape_str(g.shape()), " (",
+                             dtype_name(g.dtype()), ") for a leaf of shape ", shape_str(leaf.shape),
+                             " (", dtype_name(leaf.dtype),
+                             "); a hook returned a tensor that does not fit");
     if (leaf.grad.defined() && leaf.grad.shape() != leaf.shape) leaf.grad = Tensor();
     if (!leaf.grad.defined()) {
         leaf.grad = (create_graph || exclusively_owned(g)) ? std::move(g) : g.clone();
@@ -75,18 +76,18 @@ void accumulate_into_node(Node& node, Tensor g) {
 Tensor checked_root_grad(const Tensor& root, const Tensor& given, std::size_t i) {
     if (!given.defined()) {
         if (root.numel() != 1)
-            throw AutogradError(
-                "xgrad::backward: a gradient can be created implicitly only for "
-                "scalar outputs, but output " +
-                std::to_string(i) + " has shape " + shape_str(root.shape()) +
+            raise<AutogradError>(
+                "backward",
+                "a gradient can be created implicitly only for scalar outputs, but output ",
+                std::to_string(i), " has shape ", shape_str(root.shape()),
                 "; pass the gradient explicitly");
         return ones_like(root);
     }
     if (given.shape() != root.shape() || given.dtype() != root.dtype())
-        throw ShapeError("xgrad::backward: gradient of shape " + shape_str(given.shape()) + " (" +
-                         dtype_name(given.dtype()) + ") for output " + std::to_string(i) +
-                         " of shape " + shape_str(root.shape()) + " (" + dtype_name(root.dtype()) +
-                         ")");
+        raise<ShapeError>("backward", "gradient of shape ", shape_str(given.shape()), " (",
+                          dtype_name(given.dtype()), ") for output ", std::to_string(i),
+                          " of shape ", shape_str(root.shape()), " (", dtype_name(root.dtype()),
+                          ")");
     return given;
 }
 
@@ -105,8 +106,8 @@ void capture_add(Captures& c, std::size_t idx, const Tensor& g) {
 void run_backward(const TensorList& roots, const TensorList& root_grads, bool retain_graph,
                   bool create_graph, Captures& captures) {
     if (!root_grads.empty() && root_grads.size() != roots.size())
-        throw AutogradError("xgrad::backward: " + std::to_string(roots.size()) + " outputs but " +
-                            std::to_string(root_grads.size()) + " gradients");
+        raise<AutogradError>("backward", std::to_string(roots.size()), " outputs but ",
+                             std::to_string(root_grads.size()), " gradients");
     AutoGradMode mode(create_graph);
 
     // 1. Seed the roots.
@@ -114,10 +115,10 @@ void run_backward(const TensorList& roots, const TensorList& root_grads, bool re
     for (std::size_t i = 0; i < roots.size(); ++i) {
         const Tensor& r = roots[i];
         if (!r.defined() || !r.requires_grad())
-            throw AutogradError("xgrad::backward: output " + std::to_string(i) +
-                                " does not require grad and has no grad_fn (shape " +
-                                (r.defined() ? shape_str(r.shape()) : std::string("undefined")) +
-                                ")");
+            raise<AutogradError>("backward", "output ", std::to_string(i),
+                                 " does not require grad and has no grad_fn (shape ",
+                                 (r.defined() ? shape_str(r.shape()) : std::string("undefined")),
+                                 ")");
         Tensor g = checked_root_grad(r, root_grads.empty() ? Tensor() : root_grads[i], i);
         if (r.grad_fn()) {
             accumulate_into_node(*r.grad_fn(), g);
@@ -176,9 +177,9 @@ void run_backward(const TensorList& roots, const TensorList& root_grads, bool re
             TensorList grads = n->apply(g);
             g = Tensor();
             if (grads.size() != n->num_inputs())
-                throw AutogradError(std::string("xgrad::backward: ") + n->name() + " returned " +
-                                    std::to_string(grads.size()) + " gradients for " +
-                                    std::to_string(n->num_inputs()) + " inputs");
+                raise<AutogradError>("backward", n->name(), " returned ",
+                                     std::to_string(grads.size()), " gradients for ",
+                                     std::to_string(n->num_inputs()), " inputs");
             for (std::size_t i = 0; i < grads.size(); ++i) {
                 const Edge& e = n->next_edges()[i];
                 if (!e.defined() || !grads[i].defined()) continue;
@@ -219,8 +220,8 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const Tensor& x = inputs[i];
         if (!x.defined() || !x.requires_grad())
-            throw AutogradError("xgrad::autograd::grad: input " + std::to_string(i) +
-                                " does not require grad");
+            raise<AutogradError>("autograd::grad", "input ", std::to_string(i),
+                                 " does not require grad");
         // The same tensor listed twice gets the same gradient twice.
         const bool inserted = x.grad_fn() ? c.nodes.emplace(x.grad_fn().get(), i).second
                                           : c.leaves.emplace(x.impl().get(), i).second;
@@ -233,10 +234,10 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
     for (const auto& [i, first] : repeats) c.grads[i] = c.grads[first];
     for (std::size_t i = 0; i < inputs.size(); ++i)
         if (!c.grads[i].defined() && !options.allow_unused)
-            throw AutogradError("xgrad::autograd::grad: input " + std::to_string(i) + " (shape " +
-                                shape_str(inputs[i].shape()) +
-                                ") was not used to compute the outputs; set allow_unused = true "
-                                "to get an undefined gradient instead");
+            raise<AutogradError>("autograd::grad", "input ", std::to_string(i), " (shape ",
+                                 shape_str(inputs[i].shape()),
+                                 ") was not used to compute the outputs; set allow_unused = true "
+                                 "to get an undefined gradient instead");
     return c.grads;
 }
 

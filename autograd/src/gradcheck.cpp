@@ -7,6 +7,7 @@
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/gradcheck.hpp>
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include "kernels/dispatch.hpp"
 
@@ -17,9 +18,9 @@ namespace {
 Tensor evaluate(const TensorFunction& f, const TensorList& inputs) {
     Tensor out = f(inputs);
     if (!out.defined() || out.dtype() != Dtype::f64)
-        throw AutogradError("xgrad::gradcheck: the function must return a float64 tensor (got " +
-                            std::string(out.defined() ? dtype_name(out.dtype()) : "undefined") +
-                            ")");
+        raise<AutogradError>("gradcheck", "the function must return a float64 tensor (got ",
+                             std::string(out.defined() ? dtype_name(out.dtype()) : "undefined"),
+                             ")");
     return out;
 }
 
@@ -36,16 +37,15 @@ GradcheckResult gradcheck(const TensorFunction& f, const TensorList& inputs, Gra
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].defined() || !inputs[i].requires_grad()) continue;
         if (inputs[i].dtype() != Dtype::f64)
-            throw DtypeError("xgrad::gradcheck: input " + std::to_string(i) + " is " +
-                             dtype_name(inputs[i].dtype()) +
-                             "; finite differences need float64 inputs");
+            raise<DtypeError>("gradcheck", "input ", std::to_string(i), " is ",
+                              dtype_name(inputs[i].dtype()),
+                              "; finite differences need float64 inputs");
         if (!inputs[i].is_leaf())
-            throw AutogradError("xgrad::gradcheck: input " + std::to_string(i) +
-                                " must be a leaf tensor");
+            raise<AutogradError>("gradcheck", "input ", std::to_string(i),
+                                 " must be a leaf tensor");
         diff.push_back(i);
     }
-    if (diff.empty())
-        throw AutogradError("xgrad::gradcheck: no input requires grad, nothing to check");
+    if (diff.empty()) raise<AutogradError>("gradcheck", "no input requires grad, nothing to check");
     TensorList diff_inputs;
     for (auto i : diff) diff_inputs.push_back(inputs[i]);
 

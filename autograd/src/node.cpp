@@ -4,6 +4,7 @@
 #include <xgrad/autograd/function.hpp>
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/node.hpp>
+#include <xgrad/core/check.hpp>
 
 namespace xgrad {
 
@@ -48,15 +49,14 @@ Node::~Node() {
 
 const Tensor& Node::saved(std::size_t i) const {
     if (released_)
-        throw AutogradError(std::string("xgrad::backward: trying to backward through the graph a "
-                                        "second time: the saved tensors of ") +
-                            name() +
-                            " were freed by the first backward. Pass retain_graph = true to the "
-                            "first call if you need to call backward twice.");
+        raise<AutogradError>(
+            "backward", "trying to backward through the graph a second time: the saved tensors of ",
+            name(),
+            " were freed by the first backward. Pass retain_graph = true to the first call if you "
+            "need to call backward twice.");
     if (i >= saved_.size())
-        throw AutogradError(std::string("xgrad::") + name() + ": saved tensor " +
-                            std::to_string(i) + " does not exist (" +
-                            std::to_string(saved_.size()) + " saved)");
+        raise<AutogradError>(name(), "saved tensor ", std::to_string(i), " does not exist (",
+                             std::to_string(saved_.size()), " saved)");
     return saved_[i];
 }
 
@@ -133,9 +133,9 @@ TensorList AutogradContext::get_saved_variables() const {
 namespace detail {
 void check_custom_grads(const TensorList& grads, std::size_t n_inputs) {
     if (grads.size() != n_inputs)
-        throw AutogradError("xgrad::autograd::Function: backward returned " +
-                            std::to_string(grads.size()) + " gradients but forward took " +
-                            std::to_string(n_inputs) + " tensor inputs");
+        raise<AutogradError>("autograd::Function", "backward returned ",
+                             std::to_string(grads.size()), " gradients but forward took ",
+                             std::to_string(n_inputs), " tensor inputs");
 }
 }  // namespace detail
 

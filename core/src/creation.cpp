@@ -34,9 +34,7 @@ Tensor fill_with(const Shape& shape, Dtype dtype, bool requires_grad, F value_at
 }
 
 void check_random_dtype(Dtype d, const char* op) {
-    if (!is_floating(d))
-        throw DtypeError(std::string("xgrad::") + op + ": needs a floating dtype, got " +
-                         dtype_name(d));
+    if (!is_floating(d)) raise<DtypeError>(op, "needs a floating dtype, got ", dtype_name(d));
 }
 
 }  // namespace
@@ -46,24 +44,24 @@ namespace detail {
 Tensor tensor_from_doubles(const std::vector<double>& values, const Shape& shape, Dtype dtype,
                            bool requires_grad) {
     if (shape_numel(shape) != static_cast<std::int64_t>(values.size()))
-        throw ShapeError("xgrad::tensor: " + std::to_string(values.size()) +
-                         " values do not fill shape " + shape_str(shape));
+        raise<ShapeError>("tensor", std::to_string(values.size()), " values do not fill shape ",
+                          shape_str(shape));
     return fill_with(shape, dtype, requires_grad, [&](std::int64_t i) { return values[i]; });
 }
 
 Tensor tensor_from_ints(const std::vector<std::int64_t>& values, const Shape& shape, Dtype dtype,
                         bool requires_grad) {
     if (shape_numel(shape) != static_cast<std::int64_t>(values.size()))
-        throw ShapeError("xgrad::tensor: " + std::to_string(values.size()) +
-                         " values do not fill shape " + shape_str(shape));
+        raise<ShapeError>("tensor", std::to_string(values.size()), " values do not fill shape ",
+                          shape_str(shape));
     return fill_with(shape, dtype, requires_grad, [&](std::int64_t i) { return values[i]; });
 }
 
 Tensor arange_impl(double start, double end, double step, Dtype dtype, bool requires_grad) {
     if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step) ||
         (end - start) * step < 0)
-        throw ValueError("xgrad::arange: cannot step from " + std::to_string(start) + " to " +
-                         std::to_string(end) + " by " + std::to_string(step));
+        raise<ValueError>("arange", "cannot step from ", std::to_string(start), " to ",
+                          std::to_string(end), " by ", std::to_string(step));
     const double count = std::ceil((end - start) / step);
     // A count past 2^62 (or past what a double converts to int64 exactly) is refused before the
     // conversion, which would be undefined behaviour.
@@ -91,8 +89,7 @@ Tensor full(const Shape& shape, double value, TensorOptions o) {
 
 Tensor linspace(double start, double end, std::int64_t steps, TensorOptions o) {
     if (steps < 0)
-        throw ValueError("xgrad::linspace: steps must be non-negative, got " +
-                         std::to_string(steps));
+        raise<ValueError>("linspace", "steps must be non-negative, got ", std::to_string(steps));
     const double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
     return fill_with({steps}, float_default(o), o.requires_grad, [&](std::int64_t i) {
         // Fill the second half from the end, as PyTorch does, so both ends are exact.
@@ -129,8 +126,8 @@ Tensor randn(const Shape& shape, TensorOptions o) {
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen,
                TensorOptions o) {
     if (low >= high)
-        throw ValueError("xgrad::randint: low (" + std::to_string(low) + ") must be below high (" +
-                         std::to_string(high) + ")");
+        raise<ValueError>("randint", "low (", std::to_string(low), ") must be below high (",
+                          std::to_string(high), ")");
     return fill_with(shape, o.dtype.value_or(Dtype::i64), o.requires_grad,
                      [&](std::int64_t) { return gen.randint(low, high); });
 }

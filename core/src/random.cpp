@@ -1,6 +1,7 @@
 #include <cmath>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/random.hpp>
 
@@ -60,8 +61,8 @@ double Generator::normal() {
 
 std::int64_t Generator::randint(std::int64_t low, std::int64_t high) {
     if (low >= high)
-        throw ValueError("xgrad::randint: low (" + std::to_string(low) + ") must be below high (" +
-                         std::to_string(high) + ")");
+        raise<ValueError>("randint", "low (", std::to_string(low), ") must be below high (",
+                          std::to_string(high), ")");
     const std::uint64_t range = std::uint64_t(high) - std::uint64_t(low);
     // Rejection sampling: no modulo bias.
     const std::uint64_t limit = ~std::uint64_t(0) - (~std::uint64_t(0) % range);

@@ -32,9 +32,9 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
         const std::int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
         const std::int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
         if (da != db && da != 1 && db != 1)
-            throw ShapeError(std::string("xgrad::") + op + ": shapes " + shape_str(a) + " and " +
-                             shape_str(b) + " cannot be broadcast (dimension " + std::to_string(i) +
-                             ": " + std::to_string(da) + " vs " + std::to_string(db) + ")");
+            raise<ShapeError>(op, "shapes ", shape_str(a), " and ", shape_str(b),
+                              " cannot be broadcast (dimension ", std::to_string(i), ": ",
+                              std::to_string(da), " vs ", std::to_string(db), ")");
         out[i] = da == 1 ? db : da;
     }
     return out;
@@ -43,10 +43,10 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 std::int64_t normalize_axis(std::int64_t axis, std::int64_t ndim, const char* op) {
     const std::int64_t lo = ndim > 0 ? -ndim : -1, hi = ndim > 0 ? ndim - 1 : 0;
     if (axis < lo || axis > hi)
-        throw IndexError(std::string("xgrad::") + op + ": dimension " + std::to_string(axis) +
-                         " is out of range for a tensor with " + std::to_string(ndim) +
-                         " dimension(s) (expected in [" + std::to_string(lo) + ", " +
-                         std::to_string(hi) + "])");
+        raise<IndexError>(op, "dimension ", std::to_string(axis),
+                          " is out of range for a tensor with ", std::to_string(ndim),
+                          " dimension(s) (expected in [", std::to_string(lo), ", ",
+                          std::to_string(hi), "])");
     return axis < 0 ? axis + std::max<std::int64_t>(ndim, 1) : axis;
 }
 
@@ -60,8 +60,7 @@ std::vector<std::int64_t> normalize_axes(const std::vector<std::int64_t>& axes, 
     for (auto a : axes) out.push_back(normalize_axis(a, ndim, op));
     std::sort(out.begin(), out.end());
     if (std::adjacent_find(out.begin(), out.end()) != out.end())
-        throw IndexError(std::string("xgrad::") + op + ": dimension listed twice in " +
-                         shape_str(axes));
+        raise<IndexError>(op, "dimension listed twice in ", shape_str(axes));
     // A 0-d tensor accepts axis 0/-1 (as PyTorch does) but has nothing to reduce.
     if (ndim == 0) out.clear();
     return out;

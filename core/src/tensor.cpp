@@ -44,7 +44,7 @@ Tensor make_view(const std::shared_ptr<Storage>& storage, const Shape& shape, Dt
 namespace {
 const TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl, const char* what) {
     if (!impl)
-        throw ValueError(std::string("xgrad::Tensor::") + what + ": the tensor is undefined");
+        raise<ValueError>((std::string("Tensor::") + what).c_str(), "the tensor is undefined");
     return *impl;
 }
 }  // namespace
@@ -68,8 +68,8 @@ std::int64_t Tensor::size(std::int64_t d) const {
 template <class T>
 T Tensor::item() const {
     if (numel() != 1)
-        throw ValueError("xgrad::item: needs a tensor with exactly one element, got shape " +
-                         shape_str(shape()));
+        raise<ValueError>("item", "needs a tensor with exactly one element, got shape ",
+                          shape_str(shape()));
     return kernels::dispatch_all(dtype(), [&](auto tag) -> T {
         using S = typename decltype(tag)::type;
         return static_cast<T>(*static_cast<const S*>(impl_->data()));
@@ -89,9 +89,8 @@ std::vector<T> Tensor::to_vector() const {
 template <class T>
 T* Tensor::data_ptr() {
     if (dtype() != dtype_of<T>::value)
-        throw DtypeError(std::string("xgrad::data_ptr: requested ") +
-                         dtype_name(dtype_of<T>::value) + " but the tensor is " +
-                         dtype_name(dtype()));
+        raise<DtypeError>("data_ptr", "requested ", dtype_name(dtype_of<T>::value),
+                          " but the tensor is ", dtype_name(dtype()));
     return static_cast<T*>(impl_->data());
 }
 template <class T>
@@ -118,13 +117,12 @@ bool Tensor::requires_grad() const {
 Tensor& Tensor::requires_grad_(bool on) {
     auto& i = const_cast<TensorImpl&>(checked(impl_, "requires_grad_"));
     if (on && !is_floating(i.dtype))
-        throw DtypeError(std::string("xgrad::requires_grad_: only floating tensors can require "
-                                     "gradients, this one is ") +
-                         dtype_name(i.dtype) + " with shape " + shape_str(i.shape));
+        raise<DtypeError>("requires_grad_",
+                          "only floating tensors can require gradients, this one is ",
+                          dtype_name(i.dtype), " with shape ", shape_str(i.shape));
     if (!on && i.grad_fn)
-        throw AutogradError(
-            "xgrad::requires_grad_: cannot turn off requires_grad on a non-leaf tensor (use "
-            "detach())");
+        raise<AutogradError>("requires_grad_",
+                             "cannot turn off requires_grad on a non-leaf tensor (use detach())");
     i.requires_grad = on;
     return *this;
 }
@@ -136,9 +134,9 @@ Tensor Tensor::grad() const {
 void Tensor::set_grad(const Tensor& g) {
     auto& i = const_cast<TensorImpl&>(checked(impl_, "set_grad"));
     if (g.defined() && (g.shape() != i.shape || g.dtype() != i.dtype))
-        throw ShapeError("xgrad::set_grad: gradient of shape " + shape_str(g.shape()) + " (" +
-                         dtype_name(g.dtype()) + ") for a tensor of shape " + shape_str(i.shape) +
-                         " (" + dtype_name(i.dtype) + ")");
+        raise<ShapeError>("set_grad", "gradient of shape ", shape_str(g.shape()), " (",
+                          dtype_name(g.dtype()), ") for a tensor of shape ", shape_str(i.shape),
+                          " (", dtype_name(i.dtype), ")");
     i.grad = g;
 }
 
@@ -153,10 +151,10 @@ void set_data(const Tensor& t, const Tensor& src) {
     auto& i = const_cast<TensorImpl&>(checked(t.impl(), "set_data"));
     const auto& s = checked(src.impl(), "set_data");
     if (i.grad_fn)
-        throw AutogradError("xgrad::set_data: only leaf tensors can have their data replaced");
+        raise<AutogradError>("set_data", "only leaf tensors can have their data replaced");
     if (i.requires_grad && !is_floating(s.dtype))
-        throw DtypeError(std::string("xgrad::set_data: a tensor that requires grad cannot hold ") +
-                         dtype_name(s.dtype) + " data");
+        raise<DtypeError>("set_data", "a tensor that requires grad cannot hold ",
+                          dtype_name(s.dtype), " data");
     // A gradient of the old dtype or shape no longer fits.
     if (i.dtype != s.dtype || i.shape != s.shape) i.grad = Tensor();
     i.storage = s.storage;

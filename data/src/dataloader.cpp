@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/error.hpp>
 #include <xgrad/data/dataloader.hpp>
 
@@ -144,13 +145,13 @@ bool DataLoader::Iterator::at_end() const {
 
 Batch& DataLoader::Iterator::operator*() const {
     if (at_end())
-        throw IndexError("xgrad::data::DataLoader: dereferencing an iterator past the last batch");
+        raise<IndexError>("data::DataLoader", "dereferencing an iterator past the last batch");
     return epoch_->current;
 }
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {
     if (at_end())
-        throw IndexError("xgrad::data::DataLoader: advancing an iterator past the last batch");
+        raise<IndexError>("data::DataLoader", "advancing an iterator past the last batch");
     epoch_->advance_to(epoch_->position + 1);
     return *this;
 }
@@ -163,13 +164,13 @@ std::int64_t DataLoader::Iterator::index() const {
 
 DataLoader::DataLoader(DatasetPtr dataset, DataLoaderOptions options)
     : dataset_(std::move(dataset)), options_(options) {
-    if (!dataset_) throw ValueError("xgrad::data::DataLoader: the dataset is null");
+    if (!dataset_) raise<ValueError>("data::DataLoader", "the dataset is null");
     if (options_.batch_size < 1)
-        throw ValueError("xgrad::data::DataLoader: batch_size must be >= 1, got " +
-                         std::to_string(options_.batch_size));
+        raise<ValueError>("data::DataLoader", "batch_size must be >= 1, got ",
+                          std::to_string(options_.batch_size));
     if (options_.prefetch_batches < 1)
-        throw ValueError("xgrad::data::DataLoader: prefetch_batches must be >= 1, got " +
-                         std::to_string(options_.prefetch_batches));
+        raise<ValueError>("data::DataLoader", "prefetch_batches must be >= 1, got ",
+                          std::to_string(options_.prefetch_batches));
 }
 
 std::int64_t DataLoader::size() const {
@@ -180,8 +181,8 @@ std::int64_t DataLoader::size() const {
 
 void DataLoader::set_epoch(std::int64_t epoch) {
     if (epoch < 0)
-        throw ValueError("xgrad::data::DataLoader::set_epoch: epoch must be >= 0, got " +
-                         std::to_string(epoch));
+        raise<ValueError>("data::DataLoader::set_epoch", "epoch must be >= 0, got ",
+                          std::to_string(epoch));
     epoch_ = epoch;
 }
 

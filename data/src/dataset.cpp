@@ -3,6 +3,7 @@
 #include <numeric>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/data/dataset.hpp>
@@ -46,13 +47,13 @@ Tensor stack_copies(const std::vector<Tensor>& items, const char* field) {
     for (std::size_t i = 0; i < items.size(); ++i) {
         const Tensor& t = items[i];
         if (!t.defined() || t.shape() != first.shape() || t.dtype() != first.dtype())
-            throw ShapeError(std::string("xgrad::data::Dataset::get_batch: sample ") +
-                             std::to_string(i) + " of the batch has " + field + " " +
-                             (t.defined()
-                                  ? std::string(dtype_name(t.dtype())) + " " + shape_str(t.shape())
-                                  : std::string("undefined")) +
-                             ", but sample 0 has " + dtype_name(first.dtype()) + " " +
-                             shape_str(first.shape()) + " (samples must agree to be stacked)");
+            raise<ShapeError>(
+                "data::Dataset::get_batch", "sample ", std::to_string(i), " of the batch has ",
+                field, " ",
+                (t.defined() ? std::string(dtype_name(t.dtype())) + " " + shape_str(t.shape())
+                             : std::string("undefined")),
+                ", but sample 0 has ", dtype_name(first.dtype()), " ", shape_str(first.shape()),
+                " (samples must agree to be stacked)");
         if (bytes) std::memcpy(dst + i * bytes, t.impl()->data(), bytes);
     }
     return out;
@@ -68,8 +69,7 @@ void Dataset::check_index(std::int64_t index, const char* who) const {
 }
 
 Batch Dataset::get_batch(const std::vector<std::int64_t>& indices) const {
-    if (indices.empty())
-        throw ValueError("xgrad::data::Dataset::get_batch: the batch has no indices");
+    if (indices.empty()) raise<ValueError>("data::Dataset::get_batch", "the batch has no indices");
     std::vector<Tensor> inputs, targets;
     inputs.reserve(indices.size());
     targets.reserve(indices.size());
@@ -85,8 +85,8 @@ Batch Dataset::get_batch(const std::vector<std::int64_t>& indices) const {
     } else {
         for (std::size_t i = 0; i < targets.size(); ++i)
             if (targets[i].defined())
-                throw ShapeError("xgrad::data::Dataset::get_batch: sample " + std::to_string(i) +
-                                 " has a target but sample 0 has none");
+                raise<ShapeError>("data::Dataset::get_batch", "sample ", std::to_string(i),
+                                  " has a target but sample 0 has none");
     }
     return batch;
 }
@@ -95,19 +95,18 @@ Batch Dataset::get_batch(const std::vector<std::int64_t>& indices) const {
 
 TensorDataset::TensorDataset(Tensor inputs, Tensor targets) {
     if (!inputs.defined())
-        throw ValueError("xgrad::data::TensorDataset: the inputs tensor is undefined");
+        raise<ValueError>("data::TensorDataset", "the inputs tensor is undefined");
     if (inputs.dim() < 1)
-        throw ShapeError("xgrad::data::TensorDataset: inputs need a sample dimension, got shape " +
-                         shape_str(inputs.shape()));
+        raise<ShapeError>("data::TensorDataset", "inputs need a sample dimension, got shape ",
+                          shape_str(inputs.shape()));
     if (targets.defined()) {
         if (targets.dim() < 1)
-            throw ShapeError(
-                "xgrad::data::TensorDataset: targets need a sample dimension, got shape " +
-                shape_str(targets.shape()));
+            raise<ShapeError>("data::TensorDataset", "targets need a sample dimension, got shape ",
+                              shape_str(targets.shape()));
         if (targets.size(0) != inputs.size(0))
-            throw ShapeError("xgrad::data::TensorDataset: inputs " + shape_str(inputs.shape()) +
-                             " and targets " + shape_str(targets.shape()) +
-                             " have different numbers of samples");
+            raise<ShapeError>("data::TensorDataset", "inputs ", shape_str(inputs.shape()),
+                              " and targets ", shape_str(targets.shape()),
+                              " have different numbers of samples");
         targets_ = targets.detach();
     }
     inputs_ = inputs.detach();
@@ -138,12 +137,12 @@ Batch TensorDataset::get_batch(const std::vector<std::int64_t>& indices) const {
 
 Subset::Subset(DatasetPtr base, std::vector<std::int64_t> indices)
     : base_(std::move(base)), indices_(std::move(indices)) {
-    if (!base_) throw ValueError("xgrad::data::Subset: the dataset is null");
+    if (!base_) raise<ValueError>("data::Subset", "the dataset is null");
     const std::int64_t n = base_->size();
     for (std::int64_t i : indices_)
         if (i < 0 || i >= n)
-            throw IndexError("xgrad::data::Subset: index " + std::to_string(i) +
-                             " is out of range for a dataset of size " + std::to_string(n));
+            raise<IndexError>("data::Subset", "index ", std::to_string(i),
+                              " is out of range for a dataset of size ", std::to_string(n));
 }
 
 std::int64_t Subset::size() const {
@@ -168,7 +167,7 @@ Batch Subset::get_batch(const std::vector<std::int64_t>& indices) const {
 // ---- random_split ---------------------------------------------------------------------------
 
 std::vector<std::int64_t> randperm(std::int64_t n, Generator& generator) {
-    if (n < 0) throw ValueError("xgrad::data::randperm: n must be >= 0, got " + std::to_string(n));
+    if (n < 0) raise<ValueError>("data::randperm", "n must be >= 0, got ", std::to_string(n));
     std::vector<std::int64_t> p(static_cast<std::size_t>(n));
     std::iota(p.begin(), p.end(), std::int64_t(0));
     for (std::int64_t i = n - 1; i > 0; --i)
@@ -179,19 +178,19 @@ std::vector<std::int64_t> randperm(std::int64_t n, Generator& generator) {
 
 std::vector<Subset> random_split(DatasetPtr dataset, const std::vector<std::int64_t>& lengths,
                                  Generator& generator) {
-    if (!dataset) throw ValueError("xgrad::data::random_split: the dataset is null");
+    if (!dataset) raise<ValueError>("data::random_split", "the dataset is null");
     std::int64_t total = 0;
     std::string list;
     for (std::int64_t len : lengths) {
         list += (list.empty() ? "" : ", ") + std::to_string(len);
         if (len < 0)
-            throw ValueError("xgrad::data::random_split: lengths must be >= 0, got [" + list + "]");
+            raise<ValueError>("data::random_split", "lengths must be >= 0, got [", list, "]");
         total += len;
     }
     if (total != dataset->size())
-        throw ValueError("xgrad::data::random_split: lengths [" + list + "] add up to " +
-                         std::to_string(total) + ", but the dataset has " +
-                         std::to_string(dataset->size()) + " samples");
+        raise<ValueError>("data::random_split", "lengths [", list, "] add up to ",
+                          std::to_string(total), ", but the dataset has ",
+                          std::to_string(dataset->size()), " samples");
     const std::vector<std::int64_t> perm = randperm(total, generator);
     std::vector<Subset> out;
     std::size_t pos = 0;

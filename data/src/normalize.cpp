@@ -4,6 +4,7 @@
 
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/error.hpp>
 #include <xgrad/data/normalize.hpp>
@@ -12,11 +13,10 @@ namespace xgrad::data {
 
 namespace {
 
-void check_floating(const Tensor& x, const char* who, const char* what) {
-    if (!x.defined()) throw ValueError(std::string(who) + ": " + what + " is undefined");
+void check_floating(const Tensor& x, const char* op, const char* what) {
+    if (!x.defined()) raise<ValueError>(op, what, " is undefined");
     if (!is_floating(x.dtype()))
-        throw DtypeError(std::string(who) + ": " + what + " must be float32 or float64, got " +
-                         dtype_name(x.dtype()));
+        raise<DtypeError>(op, what, " must be float32 or float64, got ", dtype_name(x.dtype()));
 }
 
 // `t` with its non-positive entries replaced by 1 (a feature that does not vary).
@@ -27,45 +27,43 @@ Tensor ones_where_flat(const Tensor& t) {
 }  // namespace
 
 std::pair<Tensor, Tensor> mean_std(const Tensor& x, const Axes& dims) {
-    check_floating(x, "xgrad::data::mean_std", "the data");
+    check_floating(x, "data::mean_std", "the data");
     NoGradGuard no_grad;
     const Tensor d = x.detach();
     return {d.mean(dims, true), ones_where_flat(d.std(dims, true, 0))};
 }
 
 std::pair<Tensor, Tensor> min_max(const Tensor& x, const Axes& dims) {
-    check_floating(x, "xgrad::data::min_max", "the data");
+    check_floating(x, "data::min_max", "the data");
     NoGradGuard no_grad;
     const Tensor d = x.detach();
     return {d.min(dims, true), d.max(dims, true)};
 }
 
 Tensor normalize(const Tensor& x, const Tensor& mean, const Tensor& std) {
-    check_floating(x, "xgrad::data::normalize", "the data");
-    check_floating(mean, "xgrad::data::normalize", "the mean");
-    check_floating(std, "xgrad::data::normalize", "the std");
+    check_floating(x, "data::normalize", "the data");
+    check_floating(mean, "data::normalize", "the mean");
+    check_floating(std, "data::normalize", "the std");
     return (x - mean) / std;
 }
 
 Tensor normalize(const Tensor& x, double mean, double std) {
-    check_floating(x, "xgrad::data::normalize", "the data");
+    check_floating(x, "data::normalize", "the data");
     if (!(std > 0.0) || !std::isfinite(std) || !std::isfinite(mean))
-        throw ValueError(
-            "xgrad::data::normalize: needs a finite mean and a positive std, got "
-            "mean " +
-            std::to_string(mean) + " and std " + std::to_string(std));
+        raise<ValueError>("data::normalize", "needs a finite mean and a positive std, got mean ",
+                          std::to_string(mean), " and std ", std::to_string(std));
     return (x - mean) / std;
 }
 
 Tensor min_max_scale(const Tensor& x, const Tensor& min, const Tensor& max, double low,
                      double high) {
-    const char* who = "xgrad::data::min_max_scale";
-    check_floating(x, who, "the data");
-    check_floating(min, who, "min");
-    check_floating(max, who, "max");
+    const char* op = "data::min_max_scale";
+    check_floating(x, op, "the data");
+    check_floating(min, op, "min");
+    check_floating(max, op, "max");
     if (!std::isfinite(low) || !std::isfinite(high) || !(low < high))
-        throw ValueError(std::string(who) + ": needs finite low < high, got [" +
-                         std::to_string(low) + ", " + std::to_string(high) + "]");
+        raise<ValueError>(op, "needs finite low < high, got [", std::to_string(low), ", ",
+                          std::to_string(high), "]");
     Tensor range;
     {
         NoGradGuard no_grad;
@@ -84,14 +82,14 @@ Tensor Standardizer::transform(const Tensor& x) const {
 }
 
 Tensor Standardizer::inverse_transform(const Tensor& x) const {
-    check_floating(x, "xgrad::data::Standardizer::inverse_transform", "the data");
+    check_floating(x, "data::Standardizer::inverse_transform", "the data");
     return x * std + mean;
 }
 
 MinMaxScaler MinMaxScaler::fit(const Tensor& x, double low, double high, const Axes& dims) {
     if (!std::isfinite(low) || !std::isfinite(high) || !(low < high))
-        throw ValueError("xgrad::data::MinMaxScaler::fit: needs finite low < high, got [" +
-                         std::to_string(low) + ", " + std::to_string(high) + "]");
+        raise<ValueError>("data::MinMaxScaler::fit", "needs finite low < high, got [",
+                          std::to_string(low), ", ", std::to_string(high), "]");
     auto [lo, hi] = min_max(x, dims);
     return MinMaxScaler{lo, hi, low, high};
 }
@@ -101,7 +99,7 @@ Tensor MinMaxScaler::transform(const Tensor& x) const {
 }
 
 Tensor MinMaxScaler::inverse_transform(const Tensor& x) const {
-    check_floating(x, "xgrad::data::MinMaxScaler::inverse_transform", "the data");
+    check_floating(x, "data::MinMaxScaler::inverse_transform", "the data");
     Tensor range;
     {
         NoGradGuard no_grad;

@@ -2,6 +2,7 @@
 #include <vector>
 
 #include <xgrad/autograd/grad_mode.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/nn/init.hpp>
 
 namespace xgrad::nn::init {
@@ -13,7 +14,7 @@ namespace {
 template <class F>
 Tensor& fill(Tensor& t, const char* op, F value_at) {
     if (!t.defined())
-        throw ValueError(std::string("xgrad::nn::init::") + op + ": undefined tensor");
+        raise<ValueError>((std::string("nn::init::") + op).c_str(), "undefined tensor");
     const std::int64_t n = t.numel();
     switch (t.dtype()) {
         case Dtype::f32: {
@@ -27,8 +28,8 @@ Tensor& fill(Tensor& t, const char* op, F value_at) {
             break;
         }
         default:
-            throw DtypeError(std::string("xgrad::nn::init::") + op +
-                             ": needs a floating tensor, got " + dtype_name(t.dtype()));
+            raise<DtypeError>((std::string("nn::init::") + op).c_str(),
+                              "needs a floating tensor, got ", dtype_name(t.dtype()));
     }
     return t;
 }
@@ -47,15 +48,14 @@ double calculate_gain(const std::string& nl, double param) {
     if (nl == "relu") return std::sqrt(2.0);
     if (nl == "leaky_relu") return std::sqrt(2.0 / (1.0 + param * param));
     if (nl == "selu") return 3.0 / 4.0;
-    throw ValueError("xgrad::nn::init::calculate_gain: unsupported nonlinearity '" + nl + "'");
+    raise<ValueError>("nn::init::calculate_gain", "unsupported nonlinearity '", nl, "'");
 }
 
 std::pair<std::int64_t, std::int64_t> calculate_fan_in_and_fan_out(const Tensor& t) {
     if (t.dim() < 2)
-        throw ShapeError(
-            "xgrad::nn::init: fan in and fan out need a tensor with at least 2 "
-            "dimensions, got shape " +
-            shape_str(t.shape()));
+        raise<ShapeError>("nn::init",
+                          "fan in and fan out need a tensor with at least 2 dimensions, got shape ",
+                          shape_str(t.shape()));
     std::int64_t receptive = 1;
     for (std::int64_t d = 2; d < t.dim(); ++d) receptive *= t.size(d);
     return {t.size(1) * receptive, t.size(0) * receptive};
@@ -63,15 +63,15 @@ std::pair<std::int64_t, std::int64_t> calculate_fan_in_and_fan_out(const Tensor&
 
 Tensor& uniform_(Tensor& t, double a, double b, Generator& gen) {
     if (a > b)
-        throw ValueError("xgrad::nn::init::uniform_: lower bound " + std::to_string(a) +
-                         " is above upper bound " + std::to_string(b));
+        raise<ValueError>("nn::init::uniform_", "lower bound ", std::to_string(a),
+                          " is above upper bound ", std::to_string(b));
     return fill(t, "uniform_", [&](std::int64_t) { return a + (b - a) * gen.uniform(); });
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator& gen) {
     if (std < 0)
-        throw ValueError("xgrad::nn::init::normal_: std must be non-negative, got " +
-                         std::to_string(std));
+        raise<ValueError>("nn::init::normal_", "std must be non-negative, got ",
+                          std::to_string(std));
     return fill(t, "normal_", [&](std::int64_t) { return mean + std * gen.normal(); });
 }
 
@@ -108,8 +108,8 @@ Tensor& kaiming_normal_(Tensor& t, double a, FanMode mode, const std::string& nl
 
 Tensor& orthogonal_(Tensor& t, double gain, Generator& gen) {
     if (!t.defined() || t.dim() < 2)
-        throw ShapeError("xgrad::nn::init::orthogonal_: needs at least 2 dimensions, got shape " +
-                         (t.defined() ? shape_str(t.shape()) : std::string("undefined")));
+        raise<ShapeError>("nn::init::orthogonal_", "needs at least 2 dimensions, got shape ",
+                          (t.defined() ? shape_str(t.shape()) : std::string("undefined")));
     const std::int64_t rows = t.size(0), cols = t.numel() / rows;
     std::vector<double> flat(static_cast<std::size_t>(rows * cols));
     for (auto& v : flat) v = gen.normal();

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <xgrad/autograd/grad_mode.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/nn/module.hpp>
 
@@ -15,8 +16,8 @@ namespace {
 
 void check_name(const std::string& name, const std::string& owner, const char* what) {
     if (name.empty() || name.find('.') != std::string::npos)
-        throw ValueError("xgrad::nn::" + owner + ": " + what + " name '" + name +
-                         "' must be non-empty and contain no '.'");
+        raise<ValueError>(("nn::" + owner).c_str(), what, " name '", name,
+                          "' must be non-empty and contain no '.'");
 }
 
 template <class List>
@@ -35,8 +36,8 @@ std::string thousands(std::int64_t n) {
 }  // namespace
 
 Tensor Module::forward(const Tensor&) {
-    throw ValueError("xgrad::nn::" + name() +
-                     ": this module does not take a single tensor (call its own operator())");
+    raise<ValueError>(("nn::" + name()).c_str(),
+                      "this module does not take a single tensor (call its own operator())");
 }
 
 std::string Module::name() const {
@@ -50,18 +51,18 @@ std::string Module::name() const {
 
 void Module::add_child(const std::string& n, std::shared_ptr<Module> child) {
     check_name(n, name(), "submodule");
-    if (!child) throw ValueError("xgrad::nn::" + name() + ": submodule '" + n + "' is null");
+    if (!child) raise<ValueError>(("nn::" + name()).c_str(), "submodule '", n, "' is null");
     if (has_name(children_, n) || has_name(params_, n) || has_name(buffers_, n))
-        throw ValueError("xgrad::nn::" + name() + ": the name '" + n + "' is already registered");
+        raise<ValueError>(("nn::" + name()).c_str(), "the name '", n, "' is already registered");
     children_.emplace_back(n, std::move(child));
 }
 
 Tensor Module::register_parameter(const std::string& n, Tensor t, bool requires_grad) {
     check_name(n, name(), "parameter");
     if (!t.defined())
-        throw ValueError("xgrad::nn::" + name() + ": parameter '" + n + "' is undefined");
+        raise<ValueError>(("nn::" + name()).c_str(), "parameter '", n, "' is undefined");
     if (has_name(children_, n) || has_name(params_, n) || has_name(buffers_, n))
-        throw ValueError("xgrad::nn::" + name() + ": the name '" + n + "' is already registered");
+        raise<ValueError>(("nn::" + name()).c_str(), "the name '", n, "' is already registered");
     if (!t.is_leaf()) t = t.detach();
     if (requires_grad) t.requires_grad_(true);
     params_.emplace_back(n, t);
@@ -70,10 +71,9 @@ Tensor Module::register_parameter(const std::string& n, Tensor t, bool requires_
 
 Tensor Module::register_buffer(const std::string& n, Tensor t) {
     check_name(n, name(), "buffer");
-    if (!t.defined())
-        throw ValueError("xgrad::nn::" + name() + ": buffer '" + n + "' is undefined");
+    if (!t.defined()) raise<ValueError>(("nn::" + name()).c_str(), "buffer '", n, "' is undefined");
     if (has_name(children_, n) || has_name(params_, n) || has_name(buffers_, n))
-        throw ValueError("xgrad::nn::" + name() + ": the name '" + n + "' is already registered");
+        raise<ValueError>(("nn::" + name()).c_str(), "the name '", n, "' is already registered");
     buffers_.emplace_back(n, t.detach());
     return buffers_.back().second;
 }
@@ -85,7 +85,7 @@ void Module::replace_parameter(const std::string& n, const Tensor& t) {
             set_data(pt, t.detach());
             return;
         }
-    throw ValueError("xgrad::nn::" + name() + ": no parameter named '" + n + "'");
+    raise<ValueError>(("nn::" + name()).c_str(), "no parameter named '", n, "'");
 }
 
 void Module::collect(const std::string& prefix, bool recurse, bool want_params,

@@ -1,11 +1,12 @@
+#include <xgrad/core/check.hpp>
 #include <xgrad/nn/sequential.hpp>
 
 namespace xgrad::nn {
 
 std::shared_ptr<Module> Sequential::operator[](std::size_t i) const {
     if (i >= size())
-        throw IndexError("xgrad::nn::Sequential: index " + std::to_string(i) +
-                         " is out of range for " + std::to_string(size()) + " modules");
+        raise<IndexError>("nn::Sequential", "index ", std::to_string(i), " is out of range for ",
+                          std::to_string(size()), " modules");
     return named_children()[i].second;
 }
 

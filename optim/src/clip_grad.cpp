@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/optim/clip_grad.hpp>
 #include "optim_common.hpp"
 
@@ -14,8 +15,8 @@ namespace {
 void check_params(const std::vector<Tensor>& params, const char* op) {
     for (std::size_t i = 0; i < params.size(); ++i)
         if (!params[i].defined())
-            throw ValueError(std::string("xgrad::optim::") + op + ": parameter " +
-                             std::to_string(i) + " is an undefined tensor");
+            raise<ValueError>((std::string("optim::") + op).c_str(), "parameter ",
+                              std::to_string(i), " is an undefined tensor");
 }
 
 // The p-norm of one gradient (p = inf: the largest magnitude), accumulated in double.
@@ -79,10 +80,10 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
         total = std::pow(total, 1.0 / norm_type);
     }
     if (error_if_nonfinite && !std::isfinite(total))
-        throw ValueError(w + ": the total norm of order " + detail::format_value(norm_type) +
-                         " of the gradients is " + detail::format_value(total) +
-                         ", so they cannot be clipped (pass error_if_nonfinite = false to scale "
-                         "them anyway)");
+        raise<ValueError>(
+            "optim::clip_grad_norm_", "the total norm of order ", detail::format_value(norm_type),
+            " of the gradients is ", detail::format_value(total),
+            ", so they cannot be clipped (pass error_if_nonfinite = false to scale them anyway)");
     const double coef = max_norm / (total + 1e-6);
     const double clamped = (coef != coef) ? coef : std::min(coef, 1.0);
     if (clamped == 1.0) return total;  // multiplying by 1 changes nothing

@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/optim/convergence.hpp>
 #include "optim_common.hpp"
 
@@ -13,13 +14,14 @@ Convergence::Convergence(ConvergenceOptions options) : options_(options) {
     detail::require(detail::finite_nonneg(options.min_delta), w, "min_delta", options.min_delta,
                     "finite and >= 0");
     if (options.patience < 1)
-        throw ValueError(w + ": invalid patience " + std::to_string(options.patience) +
-                         " (must be >= 1)");
+        raise<ValueError>("optim::Convergence", "invalid patience ",
+                          std::to_string(options.patience), " (must be >= 1)");
     if (options.max_steps < 1)
-        throw ValueError(w + ": invalid max_steps " + std::to_string(options.max_steps) +
-                         " (must be >= 1)");
+        raise<ValueError>("optim::Convergence", "invalid max_steps ",
+                          std::to_string(options.max_steps), " (must be >= 1)");
     if (options.mode != Mode::min && options.mode != Mode::max)
-        throw ValueError(w + ": unknown mode " + std::to_string(static_cast<int>(options.mode)));
+        raise<ValueError>("optim::Convergence", "unknown mode ",
+                          std::to_string(static_cast<int>(options.mode)));
     reset();
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/optim/lr_scheduler.hpp>
 #include "optim_common.hpp"
 
@@ -19,19 +20,19 @@ bool is_whole(double v) {
     return std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.007199254740992e15;
 }
 
-// Reads scalars[key]; throws ValueError naming `ctx` when it is missing.
+// Reads scalars[key]; throws ValueError naming `op` when it is missing.
 double take(const std::map<std::string, double>& scalars, const std::string& key,
-            const std::string& ctx, std::set<std::string>& used) {
+            const std::string& op, std::set<std::string>& used) {
     const auto it = scalars.find(key);
-    if (it == scalars.end()) throw ValueError(ctx + ": '" + key + "' is missing");
+    if (it == scalars.end()) raise<ValueError>(op.c_str(), "'", key, "' is missing");
     used.insert(key);
     return it->second;
 }
 
 void reject_unused(const std::map<std::string, double>& scalars, const std::set<std::string>& used,
-                   const std::string& ctx) {
+                   const std::string& op) {
     for (const auto& [key, value] : scalars)
-        if (!used.count(key)) throw ValueError(ctx + ": unexpected key '" + key + "'");
+        if (!used.count(key)) raise<ValueError>(op.c_str(), "unexpected key '", key, "'");
 }
 
 std::string format_int(std::int64_t v) {
@@ -71,15 +72,17 @@ void LRScheduler::start() {
 void LRScheduler::step() {
     Optimizer& opt = *optimizer_;
     if (opt.group_count() != base_lrs_.size())
-        throw ValueError(who() + "::step: the optimizer has " + std::to_string(opt.group_count()) +
-                         " parameter groups but the scheduler was built for " +
-                         std::to_string(base_lrs_.size()));
+        raise<ValueError>(("optim::" + name() + "::step").c_str(), "the optimizer has ",
+                          std::to_string(opt.group_count()),
+                          " parameter groups but the scheduler was built for ",
+                          std::to_string(base_lrs_.size()));
     ++last_epoch_;
     const std::vector<double> lrs = compute_lr();
     for (std::size_t g = 0; g < lrs.size(); ++g)
         if (!detail::finite_nonneg(lrs[g]))
-            throw ValueError(who() + "::step: computed an invalid learning rate " +
-                             detail::format_value(lrs[g]) + " for group " + std::to_string(g));
+            raise<ValueError>(("optim::" + name() + "::step").c_str(),
+                              "computed an invalid learning rate ", detail::format_value(lrs[g]),
+                              " for group ", std::to_string(g));
     for (std::size_t g = 0; g < lrs.size(); ++g) opt.set_lr(g, lrs[g]);
     last_lr_ = group_lrs();
 }
@@ -96,26 +99,27 @@ SchedulerState LRScheduler::state_dict() const {
 }
 
 void LRScheduler::load_state_dict(const SchedulerState& s) {
-    const std::string ctx = who() + "::load_state_dict";
+    const std::string op = "optim::" + name_ + "::load_state_dict";
+    const std::string ctx = "xgrad::" + op;  // for detail::require
     if (s.kind != name_)
-        throw ValueError(ctx + ": the state dict is for " +
-                         (s.kind.empty() ? std::string("an unnamed scheduler") : s.kind) +
-                         ", not " + name_);
+        raise<ValueError>(op.c_str(), "the state dict is for ",
+                          (s.kind.empty() ? std::string("an unnamed scheduler") : s.kind), ", not ",
+                          name_);
     std::set<std::string> used;
-    const double epoch = take(s.scalars, "last_epoch", ctx, used);
+    const double epoch = take(s.scalars, "last_epoch", op, used);
     if (!is_whole(epoch) || epoch < 0)
-        throw ValueError(ctx + ": invalid 'last_epoch' " + detail::format_value(epoch) +
-                         " (must be a whole number >= 0)");
+        raise<ValueError>(op.c_str(), "invalid 'last_epoch' ", detail::format_value(epoch),
+                          " (must be a whole number >= 0)");
     const std::size_t n = optimizer_->group_count();
     std::vector<double> base(n), last(n);
     for (std::size_t g = 0; g < n; ++g) {
-        base[g] = take(s.scalars, "base_lrs." + std::to_string(g), ctx, used);
-        last[g] = take(s.scalars, "last_lr." + std::to_string(g), ctx, used);
+        base[g] = take(s.scalars, "base_lrs." + std::to_string(g), op, used);
+        last[g] = take(s.scalars, "last_lr." + std::to_string(g), op, used);
         detail::require(detail::finite_nonneg(base[g]), ctx, "base lr", base[g], "finite and >= 0");
         detail::require(detail::finite_nonneg(last[g]), ctx, "last lr", last[g], "finite and >= 0");
     }
     reject_unused(s.scalars, used,
-                  ctx + " (the optimizer has " + std::to_string(n) + " parameter groups)");
+                  op + " (the optimizer has " + std::to_string(n) + " parameter groups)");
     last_epoch_ = static_cast<std::int64_t>(epoch);
     base_lrs_ = std::move(base);
     last_lr_ = std::move(last);
@@ -126,8 +130,8 @@ void LRScheduler::load_state_dict(const SchedulerState& s) {
 StepLR::StepLR(Optimizer& optimizer, StepLROptions options)
     : LRScheduler(optimizer, "StepLR"), options_(options) {
     if (options.step_size < 1)
-        throw ValueError(who() + ": invalid step_size " + format_int(options.step_size) +
-                         " (must be >= 1)");
+        raise<ValueError>(("optim::" + name()).c_str(), "invalid step_size ",
+                          format_int(options.step_size), " (must be >= 1)");
     detail::require(detail::finite_nonneg(options.gamma), who(), "gamma", options.gamma,
                     "finite and >= 0");
     start();
@@ -147,7 +151,8 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, MultiStepLROptions options)
     : LRScheduler(optimizer, "MultiStepLR"), options_(std::move(options)) {
     for (std::int64_t m : options_.milestones) {
         if (m < 1)
-            throw ValueError(who() + ": invalid milestone " + format_int(m) + " (must be >= 1)");
+            raise<ValueError>(("optim::" + name()).c_str(), "invalid milestone ", format_int(m),
+                              " (must be >= 1)");
         ++counts_[m];
     }
     detail::require(detail::finite_nonneg(options_.gamma), who(), "gamma", options_.gamma,
@@ -184,8 +189,8 @@ std::vector<double> ExponentialLR::compute_lr() const {
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, CosineAnnealingLROptions options)
     : LRScheduler(optimizer, "CosineAnnealingLR"), options_(options) {
     if (options.T_max < 1)
-        throw ValueError(who() + ": invalid T_max " + format_int(options.T_max) +
-                         " (must be >= 1)");
+        raise<ValueError>(("optim::" + name()).c_str(), "invalid T_max ", format_int(options.T_max),
+                          " (must be >= 1)");
     detail::require(detail::finite_nonneg(options.eta_min), who(), "eta_min", options.eta_min,
                     "finite and >= 0");
     start();
@@ -219,8 +224,8 @@ LinearLR::LinearLR(Optimizer& optimizer, LinearLROptions options)
     detail::require(options.end_factor >= 0.0 && options.end_factor <= 1.0, who(), "end_factor",
                     options.end_factor, "in [0, 1]");
     if (options.total_iters < 1)
-        throw ValueError(who() + ": invalid total_iters " + format_int(options.total_iters) +
-                         " (must be >= 1)");
+        raise<ValueError>(("optim::" + name()).c_str(), "invalid total_iters ",
+                          format_int(options.total_iters), " (must be >= 1)");
     start();
 }
 
@@ -244,13 +249,13 @@ std::vector<double> LinearLR::compute_lr() const {
 
 ChainedScheduler::ChainedScheduler(std::vector<std::reference_wrapper<LRScheduler>> schedulers)
     : schedulers_(std::move(schedulers)) {
-    if (schedulers_.empty()) throw ValueError("xgrad::optim::ChainedScheduler: got no schedulers");
+    if (schedulers_.empty()) raise<ValueError>("optim::ChainedScheduler", "got no schedulers");
     for (std::size_t i = 1; i < schedulers_.size(); ++i)
         if (&schedulers_[i].get().optimizer() != &schedulers_[0].get().optimizer())
-            throw ValueError(
-                "xgrad::optim::ChainedScheduler: all schedulers must belong to the same "
-                "optimizer, but schedulers 0 and " +
-                std::to_string(i) + " do not");
+            raise<ValueError>(
+                "optim::ChainedScheduler",
+                "all schedulers must belong to the same optimizer, but schedulers 0 and ",
+                std::to_string(i), " do not");
     const Optimizer& opt = schedulers_[0].get().optimizer();
     for (std::size_t g = 0; g < opt.group_count(); ++g) last_lr_.push_back(opt.lr(g));
 }
@@ -269,22 +274,25 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOpti
     const std::string w = "xgrad::optim::ReduceLROnPlateau";
     const ReduceLROnPlateauOptions& o = options_;
     if (o.mode != Mode::min && o.mode != Mode::max)
-        throw ValueError(w + ": unknown mode " + std::to_string(static_cast<int>(o.mode)));
+        raise<ValueError>("optim::ReduceLROnPlateau", "unknown mode ",
+                          std::to_string(static_cast<int>(o.mode)));
     if (o.threshold_mode != ThresholdMode::rel && o.threshold_mode != ThresholdMode::abs)
-        throw ValueError(w + ": unknown threshold_mode " +
-                         std::to_string(static_cast<int>(o.threshold_mode)));
+        raise<ValueError>("optim::ReduceLROnPlateau", "unknown threshold_mode ",
+                          std::to_string(static_cast<int>(o.threshold_mode)));
     detail::require(o.factor >= 0.0 && o.factor < 1.0, w, "factor", o.factor, "in [0, 1)");
     if (o.patience < 0)
-        throw ValueError(w + ": invalid patience " + format_int(o.patience) + " (must be >= 0)");
+        raise<ValueError>("optim::ReduceLROnPlateau", "invalid patience ", format_int(o.patience),
+                          " (must be >= 0)");
     detail::require(detail::finite_nonneg(o.threshold), w, "threshold", o.threshold,
                     "finite and >= 0");
     if (o.cooldown < 0)
-        throw ValueError(w + ": invalid cooldown " + format_int(o.cooldown) + " (must be >= 0)");
+        raise<ValueError>("optim::ReduceLROnPlateau", "invalid cooldown ", format_int(o.cooldown),
+                          " (must be >= 0)");
     detail::require(detail::finite_nonneg(o.eps), w, "eps", o.eps, "finite and >= 0");
     const std::size_t n = optimizer.group_count();
     if (o.min_lr.size() != 1 && o.min_lr.size() != n)
-        throw ValueError(w + ": expected 1 or " + std::to_string(n) + " min_lr values, got " +
-                         std::to_string(o.min_lr.size()));
+        raise<ValueError>("optim::ReduceLROnPlateau", "expected 1 or ", std::to_string(n),
+                          " min_lr values, got ", std::to_string(o.min_lr.size()));
     for (double m : o.min_lr)
         detail::require(detail::finite_nonneg(m), w, "min_lr", m, "finite and >= 0");
     min_lrs_ = o.min_lr.size() == 1 ? std::vector<double>(n, o.min_lr[0]) : o.min_lr;
@@ -304,10 +312,10 @@ bool ReduceLROnPlateau::is_better(double a, double best) const {
 void ReduceLROnPlateau::step(double metric) {
     Optimizer& opt = *optimizer_;
     if (opt.group_count() != min_lrs_.size())
-        throw ValueError("xgrad::optim::ReduceLROnPlateau::step: the optimizer has " +
-                         std::to_string(opt.group_count()) +
-                         " parameter groups but the scheduler was built for " +
-                         std::to_string(min_lrs_.size()));
+        raise<ValueError>("optim::ReduceLROnPlateau::step", "the optimizer has ",
+                          std::to_string(opt.group_count()),
+                          " parameter groups but the scheduler was built for ",
+                          std::to_string(min_lrs_.size()));
     ++last_epoch_;
     if (is_better(metric, best_)) {
         best_ = metric;
@@ -345,34 +353,35 @@ SchedulerState ReduceLROnPlateau::state_dict() const {
 }
 
 void ReduceLROnPlateau::load_state_dict(const SchedulerState& s) {
-    const std::string ctx = "xgrad::optim::ReduceLROnPlateau::load_state_dict";
+    const std::string op = "optim::ReduceLROnPlateau::load_state_dict";
+    const std::string ctx = "xgrad::" + op;  // for detail::require
     if (s.kind != "ReduceLROnPlateau")
-        throw ValueError(ctx + ": the state dict is for " +
-                         (s.kind.empty() ? std::string("an unnamed scheduler") : s.kind) +
-                         ", not ReduceLROnPlateau");
+        raise<ValueError>(op.c_str(), "the state dict is for ",
+                          (s.kind.empty() ? std::string("an unnamed scheduler") : s.kind),
+                          ", not ReduceLROnPlateau");
     std::set<std::string> used;
-    const double epoch = take(s.scalars, "last_epoch", ctx, used);
-    const double best = take(s.scalars, "best", ctx, used);
-    const double bad = take(s.scalars, "num_bad_epochs", ctx, used);
-    const double cooldown = take(s.scalars, "cooldown_counter", ctx, used);
+    const double epoch = take(s.scalars, "last_epoch", op, used);
+    const double best = take(s.scalars, "best", op, used);
+    const double bad = take(s.scalars, "num_bad_epochs", op, used);
+    const double cooldown = take(s.scalars, "cooldown_counter", op, used);
     for (const auto& [name, v] : {std::pair<const char*, double>{"last_epoch", epoch},
                                   {"num_bad_epochs", bad},
                                   {"cooldown_counter", cooldown}})
         if (!is_whole(v) || v < 0)
-            throw ValueError(ctx + ": invalid '" + name + "' " + detail::format_value(v) +
-                             " (must be a whole number >= 0)");
-    if (std::isnan(best)) throw ValueError(ctx + ": invalid 'best' nan");
+            raise<ValueError>(op.c_str(), "invalid '", name, "' ", detail::format_value(v),
+                              " (must be a whole number >= 0)");
+    if (std::isnan(best)) raise<ValueError>(op.c_str(), "invalid 'best' nan");
     std::vector<double> last;
     if (s.scalars.count("last_lr.0")) {
         const std::size_t n = optimizer_->group_count();
         for (std::size_t g = 0; g < n; ++g) {
-            last.push_back(take(s.scalars, "last_lr." + std::to_string(g), ctx, used));
+            last.push_back(take(s.scalars, "last_lr." + std::to_string(g), op, used));
             detail::require(detail::finite_nonneg(last.back()), ctx, "last lr", last.back(),
                             "finite and >= 0");
         }
     }
     reject_unused(s.scalars, used,
-                  ctx + " (the optimizer has " + std::to_string(optimizer_->group_count()) +
+                  op + " (the optimizer has " + std::to_string(optimizer_->group_count()) +
                       " parameter groups)");
     last_epoch_ = static_cast<std::int64_t>(epoch);
     best_ = best;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <xgrad/autograd/grad_mode.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/optim/optimizer.hpp>
 #include "optim_common.hpp"
 
@@ -70,42 +71,42 @@ std::string Optimizer::who() const {
 
 std::size_t Optimizer::checked_group(std::size_t group, const char* what) const {
     if (group >= params_.size())
-        throw IndexError(who() + "::" + what + ": group " + std::to_string(group) +
-                         " is out of range (the optimizer has " + std::to_string(params_.size()) +
-                         " groups)");
+        raise<IndexError>(("optim::" + name_ + "::" + what).c_str(), "group ",
+                          std::to_string(group), " is out of range (the optimizer has ",
+                          std::to_string(params_.size()), " groups)");
     return group;
 }
 
 void Optimizer::check_new_params(const std::vector<Tensor>& params, std::size_t group) const {
+    const std::string op = "optim::" + name_;
     if (params.empty())
-        throw ValueError(who() + ": got an empty parameter list (group " + std::to_string(group) +
-                         ")");
+        raise<ValueError>(op.c_str(), "got an empty parameter list (group ", std::to_string(group),
+                          ")");
     for (std::size_t i = 0; i < params.size(); ++i) {
         const Tensor& p = params[i];
         if (!p.defined())
-            throw ValueError(who() + ": parameter " + std::to_string(i) + " of group " +
-                             std::to_string(group) + " is an undefined tensor");
+            raise<ValueError>(op.c_str(), "parameter ", std::to_string(i), " of group ",
+                              std::to_string(group), " is an undefined tensor");
         if (!is_floating(p.dtype()))
-            throw DtypeError(who() + ": " + param_desc(i, group, p) + " is " +
-                             dtype_name(p.dtype()) +
-                             "; only float32 and float64 tensors can be optimized");
+            raise<DtypeError>(op.c_str(), param_desc(i, group, p), " is ", dtype_name(p.dtype()),
+                              "; only float32 and float64 tensors can be optimized");
         if (!p.requires_grad())
-            throw ValueError(who() + ": " + param_desc(i, group, p) +
-                             " does not require grad; call requires_grad_() on it or leave it "
-                             "out");
+            raise<ValueError>(
+                op.c_str(), param_desc(i, group, p),
+                " does not require grad; call requires_grad_() on it or leave it out");
         if (!p.is_leaf())
-            throw ValueError(who() + ": " + param_desc(i, group, p) +
-                             " is not a leaf tensor (it is the result of an op); optimize the "
-                             "leaf it comes from");
+            raise<ValueError>(op.c_str(), param_desc(i, group, p),
+                              " is not a leaf tensor (it is the result of an op); optimize the "
+                              "leaf it comes from");
         for (std::size_t j = 0; j < i; ++j)
             if (p.is_same(params[j]))
-                throw ValueError(who() + ": " + param_desc(i, group, p) +
-                                 " is the same tensor as parameter " + std::to_string(j));
+                raise<ValueError>(op.c_str(), param_desc(i, group, p),
+                                  " is the same tensor as parameter ", std::to_string(j));
         for (std::size_t h = 0; h < params_.size(); ++h)
             for (const Tensor& q : params_[h])
                 if (p.is_same(q))
-                    throw ValueError(who() + ": " + param_desc(i, group, p) +
-                                     " is already in group " + std::to_string(h));
+                    raise<ValueError>(op.c_str(), param_desc(i, group, p), " is already in group ",
+                                      std::to_string(h));
     }
 }
 
@@ -197,11 +198,12 @@ OptimizerState Optimizer::state_dict() const {
 }
 
 void Optimizer::load_state_dict(const OptimizerState& sd) {
-    const std::string ctx = who() + "::load_state_dict";
+    const std::string op = "optim::" + name_ + "::load_state_dict";
+    const std::string ctx = "xgrad::" + op;  // for detail::require
     if (sd.kind != name_)
-        throw ValueError(ctx + ": the state dict is for " +
-                         (sd.kind.empty() ? std::string("an unnamed optimizer") : sd.kind) +
-                         ", not " + name_);
+        raise<ValueError>(op.c_str(), "the state dict is for ",
+                          (sd.kind.empty() ? std::string("an unnamed optimizer") : sd.kind),
+                          ", not ", name_);
 
     // ---- sort the keys -------------------------------------------------------------------
     struct GroupEntry {
@@ -229,35 +231,35 @@ void Optimizer::load_state_dict(const OptimizerState& sd) {
         } else if (split_key(key, "state.", index, rest) && rest == "step" && counts_steps_) {
             states[index].step = value;
         } else {
-            throw ValueError(ctx + ": unexpected scalar '" + key + "' in a state dict for " +
-                             name_);
+            raise<ValueError>(op.c_str(), "unexpected scalar '", key, "' in a state dict for ",
+                              name_);
         }
     }
     for (const auto& [key, tensor] : sd.tensors) {
         std::size_t index = 0;
         std::string rest;
         if (!split_key(key, "state.", index, rest))
-            throw ValueError(ctx + ": unexpected tensor '" + key + "' in a state dict for " +
-                             name_);
+            raise<ValueError>(op.c_str(), "unexpected tensor '", key, "' in a state dict for ",
+                              name_);
         states[index].tensors[rest] = tensor;
     }
 
     // ---- groups and their options ---------------------------------------------------------
     const std::size_t n_groups = params_.size();
     if (groups.size() != n_groups || (!groups.empty() && groups.rbegin()->first + 1 != n_groups))
-        throw ValueError(ctx + ": the state dict has " + std::to_string(groups.size()) +
-                         " parameter groups, the optimizer has " + std::to_string(n_groups));
+        raise<ValueError>(op.c_str(), "the state dict has ", std::to_string(groups.size()),
+                          " parameter groups, the optimizer has ", std::to_string(n_groups));
     std::vector<std::vector<std::string>> required(n_groups);
     std::vector<std::size_t> group_of;  // global parameter index -> group
     std::vector<std::size_t> index_in_group;
     for (std::size_t g = 0; g < n_groups; ++g) {
         const GroupEntry& e = groups.at(g);
         const std::string gp = "param_groups." + std::to_string(g) + ".";
-        if (!e.params) throw ValueError(ctx + ": '" + gp + "params' is missing");
+        if (!e.params) raise<ValueError>(op.c_str(), "'", gp, "params' is missing");
         if (!is_count(*e.params) || static_cast<std::size_t>(*e.params) != params_[g].size())
-            throw ValueError(ctx + ": group " + std::to_string(g) + " has " +
-                             detail::format_value(*e.params) + " parameters in the state dict, " +
-                             std::to_string(params_[g].size()) + " in the optimizer");
+            raise<ValueError>(op.c_str(), "group ", std::to_string(g), " has ",
+                              detail::format_value(*e.params), " parameters in the state dict, ",
+                              std::to_string(params_[g].size()), " in the optimizer");
         if (e.initial_lr)
             detail::require(detail::finite_nonneg(*e.initial_lr), ctx,
                             ("'" + gp + "initial_lr'").c_str(), *e.initial_lr, "finite and >= 0");
@@ -278,9 +280,9 @@ void Optimizer::load_state_dict(const OptimizerState& sd) {
     for (const auto& [index, entry] : states) {
         const std::string sp = "state." + std::to_string(index) + ".";
         if (index >= group_of.size())
-            throw ValueError(ctx + ": '" + sp + "...' is for parameter " + std::to_string(index) +
-                             " but the optimizer has " + std::to_string(group_of.size()) +
-                             " parameters");
+            raise<ValueError>(op.c_str(), "'", sp, "...' is for parameter ", std::to_string(index),
+                              " but the optimizer has ", std::to_string(group_of.size()),
+                              " parameters");
         const std::size_t g = group_of[index], i = index_in_group[index];
         const Tensor& p = params_[g][i];
         ParamState st;
@@ -288,38 +290,38 @@ void Optimizer::load_state_dict(const OptimizerState& sd) {
         st.initialized = true;
         if (counts_steps_) {
             if (!entry.step)
-                throw ValueError(ctx + ": '" + sp + "step' is missing (the state of parameter " +
-                                 std::to_string(index) + " has buffers but no step count)");
+                raise<ValueError>(op.c_str(), "'", sp, "step' is missing (the state of parameter ",
+                                  std::to_string(index), " has buffers but no step count)");
             if (!is_count(*entry.step))
-                throw ValueError(ctx + ": invalid '" + sp + "step' " +
-                                 detail::format_value(*entry.step) +
-                                 " (must be a whole number >= 0)");
+                raise<ValueError>(op.c_str(), "invalid '", sp, "step' ",
+                                  detail::format_value(*entry.step),
+                                  " (must be a whole number >= 0)");
             st.step = *entry.step;
         }
         for (const auto& [name, tensor] : entry.tensors) {
             std::size_t b = 0;
             while (b < buffer_names_.size() && buffer_names_[b] != name) ++b;
             if (b == buffer_names_.size())
-                throw ValueError(ctx + ": unexpected tensor '" + sp + name + "' (" + name_ +
-                                 " keeps no buffer of that name)");
+                raise<ValueError>(op.c_str(), "unexpected tensor '", sp, name, "' (", name_,
+                                  " keeps no buffer of that name)");
             if (!tensor.defined())
-                throw ValueError(ctx + ": '" + sp + name + "' is an undefined tensor");
+                raise<ValueError>(op.c_str(), "'", sp, name, "' is an undefined tensor");
             if (!is_floating(tensor.dtype()))
-                throw DtypeError(ctx + ": '" + sp + name + "' is " + dtype_name(tensor.dtype()) +
-                                 "; state buffers must be float32 or float64");
+                raise<DtypeError>(op.c_str(), "'", sp, name, "' is ", dtype_name(tensor.dtype()),
+                                  "; state buffers must be float32 or float64");
             if (tensor.shape() != p.shape())
-                throw ShapeError(ctx + ": '" + sp + name + "' has shape " +
-                                 shape_str(tensor.shape()) + " but parameter " +
-                                 std::to_string(index) + " has shape " + shape_str(p.shape()));
+                raise<ShapeError>(op.c_str(), "'", sp, name, "' has shape ",
+                                  shape_str(tensor.shape()), " but parameter ",
+                                  std::to_string(index), " has shape ", shape_str(p.shape()));
             st.buffers[b] = tensor;  // copied below, once everything is checked
         }
         for (const std::string& name : required[g]) {
             std::size_t b = 0;
             while (b < buffer_names_.size() && buffer_names_[b] != name) ++b;
             if (b == buffer_names_.size() || !st.buffers[b].defined())
-                throw ValueError(ctx + ": '" + sp + name + "' is missing (parameter " +
-                                 std::to_string(index) + " has state, and " + name_ +
-                                 " with these options needs it)");
+                raise<ValueError>(op.c_str(), "'", sp, name, "' is missing (parameter ",
+                                  std::to_string(index), " has state, and ", name_,
+                                  " with these options needs it)");
         }
         new_state[g][i] = std::move(st);
     }

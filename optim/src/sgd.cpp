@@ -1,4 +1,5 @@
 // SGD: torch.optim.SGD's single-tensor update (PyTorch 1.13), as one loop over the data.
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/optim/sgd.hpp>
 #include "optim_common.hpp"
@@ -76,11 +77,11 @@ void SGD::validate_options(const SGDOptions& o) const {
     detail::require(std::isfinite(o.dampening), w, "dampening", o.dampening, "finite");
     detail::require_nonneg(w, "weight_decay", o.weight_decay);
     if (o.nesterov && (o.momentum <= 0.0 || o.dampening != 0.0))
-        throw ValueError(w +
-                         ": nesterov momentum requires momentum > 0 and dampening == 0 (got "
-                         "momentum " +
-                         detail::format_value(o.momentum) + ", dampening " +
-                         detail::format_value(o.dampening) + ")");
+        raise<ValueError>(
+            ("optim::" + name()).c_str(),
+            "nesterov momentum requires momentum > 0 and dampening == 0 (got momentum ",
+            detail::format_value(o.momentum), ", dampening ", detail::format_value(o.dampening),
+            ")");
 }
 
 std::vector<SGD::OptionRef> SGD::option_refs(SGDOptions& o) const {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/shape.hpp>
 
@@ -12,36 +13,38 @@ namespace xgrad::metrics {
 
 namespace {
 
-std::string fn_name(const char* fn) {
-    return std::string("xgrad::metrics::") + fn;
+// The op that raise() names in messages (it adds the "xgrad::"): "metrics::<fn>".
+std::string op_name(const char* fn) {
+    return std::string("metrics::") + fn;
 }
 
 // Class indices from scores [N, C] (argmax per row) or int64 indices [N].
 std::vector<std::int64_t> classes_of(const Tensor& predictions, const char* fn) {
-    if (!predictions.defined()) throw ValueError(fn_name(fn) + ": predictions is undefined");
+    if (!predictions.defined()) raise<ValueError>(op_name(fn).c_str(), "predictions is undefined");
     const Shape& s = predictions.shape();
     const Dtype d = predictions.dtype();
     if (s.size() == 1) {
         if (d != Dtype::i64)
-            throw DtypeError(fn_name(fn) + ": predictions of shape " + shape_str(s) +
-                             " must be int64 class indices, got " + dtype_name(d) +
-                             " (pass scores as [N, C] to take the argmax)");
+            raise<DtypeError>(op_name(fn).c_str(), "predictions of shape ", shape_str(s),
+                              " must be int64 class indices, got ", dtype_name(d),
+                              " (pass scores as [N, C] to take the argmax)");
         return predictions.to_vector<std::int64_t>();
     }
     if (s.size() != 2)
-        throw ShapeError(fn_name(fn) +
-                         ": predictions must be scores [N, C] or class indices [N], " +
-                         "got shape " + shape_str(s));
+        raise<ShapeError>(op_name(fn).c_str(),
+                          "predictions must be scores [N, C] or class indices [N], ", "got shape ",
+                          shape_str(s));
     if (!is_floating(d))
-        throw DtypeError(fn_name(fn) + ": scores of shape " + shape_str(s) +
-                         " must be floating point, got " + dtype_name(d));
+        raise<DtypeError>(op_name(fn).c_str(), "scores of shape ", shape_str(s),
+                          " must be floating point, got ", dtype_name(d));
     const std::int64_t n = s[0], c = s[1];
     if (c == 1)
-        throw ShapeError(fn_name(fn) + ": scores of shape " + shape_str(s) +
-                         " have a single column, so the argmax is always 0; threshold a binary "
-                         "score yourself, e.g. (p > 0.5).to(kInt64)");
+        raise<ShapeError>(op_name(fn).c_str(), "scores of shape ", shape_str(s),
+                          " have a single column, so the argmax is always 0; threshold a binary "
+                          "score yourself, e.g. (p > 0.5).to(kInt64)");
     if (c == 0 && n > 0)
-        throw ShapeError(fn_name(fn) + ": scores of shape " + shape_str(s) + " have no classes");
+        raise<ShapeError>(op_name(fn).c_str(), "scores of shape ", shape_str(s),
+                          " have no classes");
     const std::vector<double> v = predictions.to_vector<double>();
     std::vector<std::int64_t> out(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) {
@@ -55,13 +58,13 @@ std::vector<std::int64_t> classes_of(const Tensor& predictions, const char* fn) 
 }
 
 std::vector<std::int64_t> targets_of(const Tensor& targets, const char* fn) {
-    if (!targets.defined()) throw ValueError(fn_name(fn) + ": targets is undefined");
+    if (!targets.defined()) raise<ValueError>(op_name(fn).c_str(), "targets is undefined");
     if (targets.dim() != 1)
-        throw ShapeError(fn_name(fn) + ": targets must be class indices [N], got shape " +
-                         shape_str(targets.shape()));
+        raise<ShapeError>(op_name(fn).c_str(), "targets must be class indices [N], got shape ",
+                          shape_str(targets.shape()));
     if (targets.dtype() != Dtype::i64)
-        throw DtypeError(fn_name(fn) + ": targets must be int64 class indices, got " +
-                         dtype_name(targets.dtype()));
+        raise<DtypeError>(op_name(fn).c_str(), "targets must be int64 class indices, got ",
+                          dtype_name(targets.dtype()));
     return targets.to_vector<std::int64_t>();
 }
 
@@ -71,31 +74,30 @@ void classification_inputs(const Tensor& predictions, const Tensor& targets, con
     pred = classes_of(predictions, fn);
     truth = targets_of(targets, fn);
     if (pred.size() != truth.size())
-        throw ShapeError(fn_name(fn) + ": predictions " + shape_str(predictions.shape()) +
-                         " and targets " + shape_str(targets.shape()) +
-                         " have different numbers of samples (" + std::to_string(pred.size()) +
-                         " vs " + std::to_string(truth.size()) + ")");
+        raise<ShapeError>(op_name(fn).c_str(), "predictions ", shape_str(predictions.shape()),
+                          " and targets ", shape_str(targets.shape()),
+                          " have different numbers of samples (", std::to_string(pred.size()),
+                          " vs ", std::to_string(truth.size()), ")");
     if (pred.empty())
-        throw ValueError(fn_name(fn) + ": empty input (predictions " +
-                         shape_str(predictions.shape()) + ", targets " +
-                         shape_str(targets.shape()) + ")");
+        raise<ValueError>(op_name(fn).c_str(), "empty input (predictions ",
+                          shape_str(predictions.shape()), ", targets ", shape_str(targets.shape()),
+                          ")");
 }
 
 // Values of two same-shaped numeric tensors, for the regression metrics.
 void regression_inputs(const Tensor& predictions, const Tensor& targets, const char* fn,
                        std::vector<double>& pred, std::vector<double>& truth) {
     if (!predictions.defined() || !targets.defined())
-        throw ValueError(fn_name(fn) + ": predictions and targets must be defined tensors");
+        raise<ValueError>(op_name(fn).c_str(), "predictions and targets must be defined tensors");
     if (predictions.shape() != targets.shape())
-        throw ShapeError(fn_name(fn) + ": predictions " + shape_str(predictions.shape()) +
-                         " and targets " + shape_str(targets.shape()) +
-                         " must have the same shape");
+        raise<ShapeError>(op_name(fn).c_str(), "predictions ", shape_str(predictions.shape()),
+                          " and targets ", shape_str(targets.shape()), " must have the same shape");
     if (predictions.dtype() == Dtype::b8 || targets.dtype() == Dtype::b8)
-        throw DtypeError(fn_name(fn) + ": predictions and targets must be numeric, got " +
-                         dtype_name(predictions.dtype()) + " and " + dtype_name(targets.dtype()));
+        raise<DtypeError>(op_name(fn).c_str(), "predictions and targets must be numeric, got ",
+                          dtype_name(predictions.dtype()), " and ", dtype_name(targets.dtype()));
     if (predictions.numel() == 0)
-        throw ValueError(fn_name(fn) + ": empty input (shape " + shape_str(predictions.shape()) +
-                         ")");
+        raise<ValueError>(op_name(fn).c_str(), "empty input (shape ",
+                          shape_str(predictions.shape()), ")");
     pred = predictions.to_vector<double>();
     truth = targets.to_vector<double>();
 }
@@ -121,23 +123,22 @@ double accuracy(const Tensor& predictions, const Tensor& targets) {
 Tensor confusion_matrix(const Tensor& predictions, const Tensor& targets,
                         std::int64_t num_classes) {
     if (num_classes < 1)
-        throw ValueError(fn_name("confusion_matrix") + ": num_classes must be positive, got " +
-                         std::to_string(num_classes));
+        raise<ValueError>("metrics::confusion_matrix", "num_classes must be positive, got ",
+                          std::to_string(num_classes));
     std::vector<std::int64_t> pred, truth;
     classification_inputs(predictions, targets, "confusion_matrix", pred, truth);
     if (predictions.dim() == 2 && predictions.size(1) != num_classes)
-        throw ShapeError(fn_name("confusion_matrix") + ": scores " +
-                         shape_str(predictions.shape()) + " have " +
-                         std::to_string(predictions.size(1)) + " columns but num_classes is " +
-                         std::to_string(num_classes));
+        raise<ShapeError>("metrics::confusion_matrix", "scores ", shape_str(predictions.shape()),
+                          " have ", std::to_string(predictions.size(1)),
+                          " columns but num_classes is ", std::to_string(num_classes));
     std::vector<std::int64_t> counts(static_cast<std::size_t>(num_classes * num_classes), 0);
     for (std::size_t i = 0; i < pred.size(); ++i) {
         const std::int64_t t = truth[i], p = pred[i];
         if (t < 0 || t >= num_classes || p < 0 || p >= num_classes)
-            throw ValueError(fn_name("confusion_matrix") + ": sample " + std::to_string(i) +
-                             " has " + (t < 0 || t >= num_classes ? "target " : "prediction ") +
-                             std::to_string(t < 0 || t >= num_classes ? t : p) + ", outside [0, " +
-                             std::to_string(num_classes) + ")");
+            raise<ValueError>("metrics::confusion_matrix", "sample ", std::to_string(i), " has ",
+                              (t < 0 || t >= num_classes ? "target " : "prediction "),
+                              std::to_string(t < 0 || t >= num_classes ? t : p), ", outside [0, ",
+                              std::to_string(num_classes), ")");
         ++counts[static_cast<std::size_t>(t * num_classes + p)];
     }
     Tensor out = empty({num_classes, num_classes}, {Dtype::i64});
@@ -147,26 +148,28 @@ Tensor confusion_matrix(const Tensor& predictions, const Tensor& targets,
 
 ClassificationReport precision_recall_f1(const Tensor& confusion) {
     const char* fn = "precision_recall_f1";
-    if (!confusion.defined()) throw ValueError(fn_name(fn) + ": confusion matrix is undefined");
+    if (!confusion.defined())
+        raise<ValueError>(op_name(fn).c_str(), "confusion matrix is undefined");
     const Shape& s = confusion.shape();
     if (s.size() != 2 || s[0] != s[1] || s[0] < 1)
-        throw ShapeError(fn_name(fn) + ": a confusion matrix must be square [C, C] with C >= 1, " +
-                         "got shape " + shape_str(s));
+        raise<ShapeError>(op_name(fn).c_str(),
+                          "a confusion matrix must be square [C, C] with C >= 1, ", "got shape ",
+                          shape_str(s));
     if (confusion.dtype() == Dtype::b8)
-        throw DtypeError(fn_name(fn) + ": a confusion matrix must hold counts, got bool");
+        raise<DtypeError>(op_name(fn).c_str(), "a confusion matrix must hold counts, got bool");
     const std::int64_t c = s[0];
     const std::vector<double> m = confusion.to_vector<double>();
     double total = 0, diag = 0;
     for (std::int64_t i = 0; i < c * c; ++i) {
         if (m[static_cast<std::size_t>(i)] < 0 || !std::isfinite(m[static_cast<std::size_t>(i)]))
-            throw ValueError(fn_name(fn) + ": confusion matrix " + shape_str(s) +
-                             " holds a negative or non-finite count at (" + std::to_string(i / c) +
-                             ", " + std::to_string(i % c) + ")");
+            raise<ValueError>(op_name(fn).c_str(), "confusion matrix ", shape_str(s),
+                              " holds a negative or non-finite count at (", std::to_string(i / c),
+                              ", ", std::to_string(i % c), ")");
         total += m[static_cast<std::size_t>(i)];
     }
     if (total <= 0)
-        throw ValueError(fn_name(fn) + ": empty input (confusion matrix " + shape_str(s) +
-                         " counts no samples)");
+        raise<ValueError>(op_name(fn).c_str(), "empty input (confusion matrix ", shape_str(s),
+                          " counts no samples)");
 
     ClassificationReport r;
     r.precision.resize(static_cast<std::size_t>(c));
@@ -207,12 +210,11 @@ std::string classification_report(const ClassificationReport& report,
                                   const std::vector<std::string>& class_names) {
     const std::size_t c = report.precision.size();
     if (report.recall.size() != c || report.f1.size() != c || report.support.size() != c)
-        throw ValueError(fn_name("classification_report") +
-                         ": the report's per-class vectors have different lengths");
+        raise<ValueError>("metrics::classification_report",
+                          "the report's per-class vectors have different lengths");
     if (!class_names.empty() && class_names.size() != c)
-        throw ValueError(fn_name("classification_report") + ": " +
-                         std::to_string(class_names.size()) + " class names for " +
-                         std::to_string(c) + " classes");
+        raise<ValueError>("metrics::classification_report", std::to_string(class_names.size()),
+                          " class names for ", std::to_string(c), " classes");
     std::vector<std::string> names(c);
     std::size_t width = 12;
     for (std::size_t k = 0; k < c; ++k) {

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include <xgrad/autograd/grad_mode.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/shape.hpp>
 
@@ -21,25 +22,27 @@ using detail::Ticks;
 
 namespace {
 
-std::string name_of(const char* fn) {
-    return std::string("xgrad::plot::") + fn;
+// The op that raise() names in messages (it adds the "xgrad::"): "plot::<fn>".
+std::string op_name(const char* fn) {
+    return std::string("plot::") + fn;
 }
 
 void check_size(int width, int height, const char* fn) {
     if (width < 120 || height < 120 || width > 20000 || height > 20000)
-        throw ValueError(name_of(fn) + ": width and height must be in [120, 20000] pixels, got " +
-                         std::to_string(width) + " x " + std::to_string(height));
+        raise<ValueError>(op_name(fn).c_str(),
+                          "width and height must be in [120, 20000] pixels, got ",
+                          std::to_string(width), " x ", std::to_string(height));
 }
 
 // Values of a [N] or [N, 1] numeric tensor.
 std::vector<double> column(const Tensor& t, const char* fn, const char* what) {
-    if (!t.defined()) throw ValueError(name_of(fn) + ": " + what + " is undefined");
+    if (!t.defined()) raise<ValueError>(op_name(fn).c_str(), what, " is undefined");
     const Shape& s = t.shape();
     if (!(s.size() == 1 || (s.size() == 2 && s[1] == 1)))
-        throw ShapeError(name_of(fn) + ": " + what + " must have shape [N] or [N, 1], got " +
-                         shape_str(s));
+        raise<ShapeError>(op_name(fn).c_str(), what, " must have shape [N] or [N, 1], got ",
+                          shape_str(s));
     if (t.dtype() == Dtype::b8)
-        throw DtypeError(name_of(fn) + ": " + what + " must be numeric, got bool");
+        raise<DtypeError>(op_name(fn).c_str(), what, " must be numeric, got bool");
     return t.to_vector<double>();
 }
 
@@ -56,8 +59,8 @@ Axes layout(double width, double height, const Ticks& yt, bool title, bool x_lab
     a.width = width - a.left - right;
     a.height = height - a.top - bottom;
     if (a.width < 60 || a.height < 60)
-        throw ValueError(name_of(fn) + ": " + num(width) + " x " + num(height) +
-                         " pixels leave no room for the plot area");
+        raise<ValueError>(op_name(fn).c_str(), num(width), " x ", num(height),
+                          " pixels leave no room for the plot area");
     return a;
 }
 
@@ -67,7 +70,8 @@ std::string fill(const std::string& color) {
 
 // Class index per row of a predict() result: int64 [M] as is, or the argmax of scores [M, C].
 std::vector<std::int64_t> classes_of(const Tensor& out, std::int64_t m, const char* fn) {
-    if (!out.defined()) throw ValueError(name_of(fn) + ": predict returned an undefined tensor");
+    if (!out.defined())
+        raise<ValueError>(op_name(fn).c_str(), "predict returned an undefined tensor");
     const Shape& s = out.shape();
     if (s.size() == 1 && s[0] == m && out.dtype() == Dtype::i64)
         return out.to_vector<std::int64_t>();
@@ -80,17 +84,17 @@ std::vector<std::int64_t> classes_of(const Tensor& out, std::int64_t m, const ch
         }
         return cls;
     }
-    throw ShapeError(name_of(fn) + ": predict must return int64 class indices [" +
-                     std::to_string(m) + "] or floating scores [" + std::to_string(m) +
-                     ", C] with C >= 2 for the " + std::to_string(m) + " grid points, got " +
-                     dtype_name(out.dtype()) + " " + shape_str(s) +
-                     " (threshold a single binary score yourself)");
+    raise<ShapeError>(op_name(fn).c_str(), "predict must return int64 class indices [",
+                      std::to_string(m), "] or floating scores [", std::to_string(m),
+                      ", C] with C >= 2 for the ", std::to_string(m), " grid points, got ",
+                      dtype_name(out.dtype()), " ", shape_str(s),
+                      " (threshold a single binary score yourself)");
 }
 
 void check_range(const Range& r, const char* fn, const char* what) {
     if (!(std::isfinite(r.min) && std::isfinite(r.max) && r.min < r.max))
-        throw ValueError(name_of(fn) + ": " + what + " must be finite with min < max, got [" +
-                         num(r.min) + ", " + num(r.max) + "]");
+        raise<ValueError>(op_name(fn).c_str(), what, " must be finite with min < max, got [",
+                          num(r.min), ", ", num(r.max), "]");
 }
 
 }  // namespace
@@ -101,16 +105,16 @@ void line_chart(const std::vector<Series>& series, const std::filesystem::path& 
                 const LineChartOptions& o) {
     const char* fn = "line_chart";
     check_size(o.width, o.height, fn);
-    if (series.empty()) throw ValueError(name_of(fn) + ": no series to plot");
+    if (series.empty()) raise<ValueError>(op_name(fn).c_str(), "no series to plot");
     std::vector<std::vector<double>> xs(series.size());
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (std::size_t k = 0; k < series.size(); ++k) {
         const Series& s = series[k];
         const std::string label = "series " + std::to_string(k) + " ('" + s.name + "')";
-        if (s.y.empty()) throw ValueError(name_of(fn) + ": " + label + " has no points");
+        if (s.y.empty()) raise<ValueError>(op_name(fn).c_str(), label, " has no points");
         if (!s.x.empty() && s.x.size() != s.y.size())
-            throw ShapeError(name_of(fn) + ": " + label + " has " + std::to_string(s.x.size()) +
-                             " x values but " + std::to_string(s.y.size()) + " y values");
+            raise<ShapeError>(op_name(fn).c_str(), label, " has ", std::to_string(s.x.size()),
+                              " x values but ", std::to_string(s.y.size()), " y values");
         xs[k] = s.x;
         if (xs[k].empty()) {
             xs[k].resize(s.y.size());
@@ -118,24 +122,25 @@ void line_chart(const std::vector<Series>& series, const std::filesystem::path& 
         }
         for (std::size_t i = 0; i < s.y.size(); ++i) {
             if (!std::isfinite(xs[k][i]))
-                throw ValueError(name_of(fn) + ": " + label + " has a non-finite x at index " +
-                                 std::to_string(i));
+                raise<ValueError>(op_name(fn).c_str(), label, " has a non-finite x at index ",
+                                  std::to_string(i));
             xlo = std::min(xlo, xs[k][i]);
             xhi = std::max(xhi, xs[k][i]);
             const double y = s.y[i];
             if (!std::isfinite(y)) continue;
             if (o.log_y && y <= 0)
-                throw ValueError(name_of(fn) + ": " + label + " has y = " + num(y) + " at index " +
-                                 std::to_string(i) + ", which a logarithmic axis cannot show");
+                raise<ValueError>(op_name(fn).c_str(), label, " has y = ", num(y), " at index ",
+                                  std::to_string(i), ", which a logarithmic axis cannot show");
             ylo = std::min(ylo, y);
             yhi = std::max(yhi, y);
         }
     }
-    if (!(ylo <= yhi)) throw ValueError(name_of(fn) + ": no finite y value to plot");
+    if (!(ylo <= yhi)) raise<ValueError>(op_name(fn).c_str(), "no finite y value to plot");
     if (o.y_range) {
         check_range(*o.y_range, fn, "y_range");
         if (o.log_y && o.y_range->min <= 0)
-            throw ValueError(name_of(fn) + ": y_range must be positive on a logarithmic axis");
+            raise<ValueError>(op_name(fn).c_str(),
+                              "y_range must be positive on a logarithmic axis");
         ylo = o.y_range->min;
         yhi = o.y_range->max;
     }
@@ -202,8 +207,8 @@ Tensor decision_grid_points(Range x, Range y, std::int64_t resolution) {
     check_range(x, fn, "x range");
     check_range(y, fn, "y range");
     if (resolution < 1 || resolution > 4096)
-        throw ValueError(name_of(fn) + ": resolution must be in [1, 4096], got " +
-                         std::to_string(resolution));
+        raise<ValueError>(op_name(fn).c_str(), "resolution must be in [1, 4096], got ",
+                          std::to_string(resolution));
     std::vector<float> v(static_cast<std::size_t>(resolution * resolution * 2));
     const double dx = (x.max - x.min) / static_cast<double>(resolution);
     const double dy = (y.max - y.min) / static_cast<double>(resolution);
@@ -227,16 +232,16 @@ Points read_points(const Tensor& points, const Tensor& labels, const char* fn) {
     Points p;
     if (!points.defined()) {
         if (labels.defined())
-            throw ValueError(name_of(fn) + ": labels " + shape_str(labels.shape()) +
-                             " given without points");
+            raise<ValueError>(op_name(fn).c_str(), "labels ", shape_str(labels.shape()),
+                              " given without points");
         return p;
     }
     const Shape& s = points.shape();
     if (s.size() != 2 || s[1] != 2)
-        throw ShapeError(name_of(fn) + ": points must have shape [N, 2], got " + shape_str(s));
+        raise<ShapeError>(op_name(fn).c_str(), "points must have shape [N, 2], got ", shape_str(s));
     if (!is_floating(points.dtype()))
-        throw DtypeError(name_of(fn) + ": points must be floating point, got " +
-                         dtype_name(points.dtype()));
+        raise<DtypeError>(op_name(fn).c_str(), "points must be floating point, got ",
+                          dtype_name(points.dtype()));
     const std::vector<double> v = points.to_vector<double>();
     for (std::int64_t i = 0; i < s[0]; ++i) {
         p.x.push_back(v[static_cast<std::size_t>(2 * i)]);
@@ -244,17 +249,17 @@ Points read_points(const Tensor& points, const Tensor& labels, const char* fn) {
     }
     if (labels.defined()) {
         if (labels.dim() != 1 || labels.size(0) != s[0])
-            throw ShapeError(name_of(fn) + ": labels must have shape [" + std::to_string(s[0]) +
-                             "] to match points " + shape_str(s) + ", got " +
-                             shape_str(labels.shape()));
+            raise<ShapeError>(op_name(fn).c_str(), "labels must have shape [", std::to_string(s[0]),
+                              "] to match points ", shape_str(s), ", got ",
+                              shape_str(labels.shape()));
         if (labels.dtype() != Dtype::i64)
-            throw DtypeError(name_of(fn) + ": labels must be int64 class indices, got " +
-                             dtype_name(labels.dtype()));
+            raise<DtypeError>(op_name(fn).c_str(), "labels must be int64 class indices, got ",
+                              dtype_name(labels.dtype()));
         p.label = labels.to_vector<std::int64_t>();
         for (std::size_t i = 0; i < p.label.size(); ++i)
             if (p.label[i] < 0)
-                throw ValueError(name_of(fn) + ": label " + std::to_string(p.label[i]) +
-                                 " of point " + std::to_string(i) + " is negative");
+                raise<ValueError>(op_name(fn).c_str(), "label ", std::to_string(p.label[i]),
+                                  " of point ", std::to_string(i), " is negative");
     }
     return p;
 }
@@ -265,8 +270,8 @@ Range auto_range(const std::vector<double>& v, const char* fn, const char* what)
     for (double x : v)
         if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
     if (!(lo <= hi))
-        throw ValueError(name_of(fn) + ": no " + what +
-                         " range given and no finite points to derive it from");
+        raise<ValueError>(op_name(fn).c_str(), "no ", what,
+                          " range given and no finite points to derive it from");
     const double pad = hi > lo ? 0.1 * (hi - lo) : std::max(1.0, std::abs(lo) * 0.1);
     return {lo - pad, hi + pad};
 }
@@ -278,14 +283,14 @@ void draw_decision(const std::vector<std::int64_t>& cls, std::int64_t rows, std:
     std::int64_t num_classes = static_cast<std::int64_t>(o.class_names.size());
     for (std::size_t i = 0; i < cls.size(); ++i) {
         if (cls[i] < 0)
-            throw ValueError(name_of(fn) + ": grid cell " + std::to_string(i) + " has class " +
-                             std::to_string(cls[i]));
+            raise<ValueError>(op_name(fn).c_str(), "grid cell ", std::to_string(i), " has class ",
+                              std::to_string(cls[i]));
         num_classes = std::max(num_classes, cls[i] + 1);
     }
     for (std::int64_t l : p.label) num_classes = std::max(num_classes, l + 1);
     if (num_classes > 1000)
-        throw ValueError(name_of(fn) + ": " + std::to_string(num_classes) +
-                         " classes are too many to colour");
+        raise<ValueError>(op_name(fn).c_str(), std::to_string(num_classes),
+                          " classes are too many to colour");
 
     std::vector<LegendItem> legend;
     for (std::int64_t k = 0; k < num_classes; ++k) {
@@ -344,15 +349,15 @@ void decision_boundary(const std::function<Tensor(const Tensor&)>& predict, cons
                        const DecisionBoundaryOptions& o) {
     const char* fn = "decision_boundary";
     check_size(o.width, o.height, fn);
-    if (!predict) throw ValueError(name_of(fn) + ": predict is empty");
+    if (!predict) raise<ValueError>(op_name(fn).c_str(), "predict is empty");
     const Points p = read_points(points, labels, fn);
     const Range xr = o.x_range ? *o.x_range : auto_range(p.x, fn, "x");
     const Range yr = o.y_range ? *o.y_range : auto_range(p.y, fn, "y");
     check_range(xr, fn, "x_range");
     check_range(yr, fn, "y_range");
     if (o.resolution < 2 || o.resolution > 1000)
-        throw ValueError(name_of(fn) + ": resolution must be in [2, 1000], got " +
-                         std::to_string(o.resolution));
+        raise<ValueError>(op_name(fn).c_str(), "resolution must be in [2, 1000], got ",
+                          std::to_string(o.resolution));
     const std::int64_t res = o.resolution;
     const Tensor grid = decision_grid_points(xr, yr, res);
     Tensor out;
@@ -368,17 +373,18 @@ void decision_boundary(const Tensor& grid, const Tensor& points, const Tensor& l
                        const std::filesystem::path& path, const DecisionBoundaryOptions& o) {
     const char* fn = "decision_boundary";
     check_size(o.width, o.height, fn);
-    if (!grid.defined()) throw ValueError(name_of(fn) + ": grid is undefined");
+    if (!grid.defined()) raise<ValueError>(op_name(fn).c_str(), "grid is undefined");
     if (grid.dim() != 2 || grid.size(0) < 1 || grid.size(1) < 1)
-        throw ShapeError(name_of(fn) + ": grid must be class indices [rows, cols], got shape " +
-                         shape_str(grid.shape()));
+        raise<ShapeError>(op_name(fn).c_str(),
+                          "grid must be class indices [rows, cols], got shape ",
+                          shape_str(grid.shape()));
     if (grid.dtype() != Dtype::i64)
-        throw DtypeError(name_of(fn) + ": grid must hold int64 class indices, got " +
-                         dtype_name(grid.dtype()));
+        raise<DtypeError>(op_name(fn).c_str(), "grid must hold int64 class indices, got ",
+                          dtype_name(grid.dtype()));
     if (!o.x_range || !o.y_range)
-        throw ValueError(name_of(fn) +
-                         ": a precomputed grid needs options.x_range and "
-                         "options.y_range (the region it was computed over)");
+        raise<ValueError>(op_name(fn).c_str(),
+                          "a precomputed grid needs options.x_range and options.y_range (the "
+                          "region it was computed over)");
     check_range(*o.x_range, fn, "x_range");
     check_range(*o.y_range, fn, "y_range");
     const Points p = read_points(points, labels, fn);
@@ -397,17 +403,17 @@ void regression_fit(const Tensor& x, const Tensor& y_true, const Tensor& curve_x
     const std::vector<double> cx = column(curve_x, fn, "curve_x"),
                               cy = column(curve_y, fn, "curve_y");
     if (px.size() != py.size())
-        throw ShapeError(name_of(fn) + ": x " + shape_str(x.shape()) + " and y_true " +
-                         shape_str(y_true.shape()) + " have different lengths");
+        raise<ShapeError>(op_name(fn).c_str(), "x ", shape_str(x.shape()), " and y_true ",
+                          shape_str(y_true.shape()), " have different lengths");
     if (cx.size() != cy.size())
-        throw ShapeError(name_of(fn) + ": curve_x " + shape_str(curve_x.shape()) + " and curve_y " +
-                         shape_str(curve_y.shape()) + " have different lengths");
-    if (px.empty() && cx.empty()) throw ValueError(name_of(fn) + ": no points and no curve");
+        raise<ShapeError>(op_name(fn).c_str(), "curve_x ", shape_str(curve_x.shape()),
+                          " and curve_y ", shape_str(curve_y.shape()), " have different lengths");
+    if (px.empty() && cx.empty()) raise<ValueError>(op_name(fn).c_str(), "no points and no curve");
     for (const Series& s : o.extra_curves)
         if (s.x.size() != s.y.size() || s.y.empty())
-            throw ShapeError(name_of(fn) + ": extra curve '" + s.name + "' has " +
-                             std::to_string(s.x.size()) + " x values and " +
-                             std::to_string(s.y.size()) + " y values (need equal, non-zero)");
+            raise<ShapeError>(op_name(fn).c_str(), "extra curve '", s.name, "' has ",
+                              std::to_string(s.x.size()), " x values and ",
+                              std::to_string(s.y.size()), " y values (need equal, non-zero)");
 
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     auto extend = [&](const std::vector<double>& xv, const std::vector<double>& yv) {
@@ -420,7 +426,7 @@ void regression_fit(const Tensor& x, const Tensor& y_true, const Tensor& curve_x
     extend(px, py);
     extend(cx, cy);
     for (const Series& s : o.extra_curves) extend(s.x, s.y);
-    if (!(xlo <= xhi)) throw ValueError(name_of(fn) + ": no finite point to plot");
+    if (!(xlo <= xhi)) raise<ValueError>(op_name(fn).c_str(), "no finite point to plot");
 
     Ticks xt = detail::linear_ticks(xlo, xhi, std::max(3, o.width / 100), false);
     Ticks yt = detail::linear_ticks(ylo, yhi, std::max(3, o.height / 70), true);
@@ -483,30 +489,30 @@ void regression_fit(const Tensor& x, const Tensor& y_true, const Tensor& curve_x
 void confusion_matrix_heatmap(const Tensor& matrix, const std::vector<std::string>& class_names,
                               const std::filesystem::path& path, const HeatmapOptions& o) {
     const char* fn = "confusion_matrix_heatmap";
-    if (!matrix.defined()) throw ValueError(name_of(fn) + ": matrix is undefined");
+    if (!matrix.defined()) raise<ValueError>(op_name(fn).c_str(), "matrix is undefined");
     const Shape& s = matrix.shape();
     if (s.size() != 2 || s[0] != s[1] || s[0] < 1)
-        throw ShapeError(name_of(fn) + ": matrix must be square [C, C] with C >= 1, got " +
-                         shape_str(s));
+        raise<ShapeError>(op_name(fn).c_str(), "matrix must be square [C, C] with C >= 1, got ",
+                          shape_str(s));
     if (matrix.dtype() == Dtype::b8)
-        throw DtypeError(name_of(fn) + ": matrix must hold counts, got bool");
+        raise<DtypeError>(op_name(fn).c_str(), "matrix must hold counts, got bool");
     const std::int64_t c = s[0];
     if (c > 200)
-        throw ValueError(name_of(fn) + ": " + std::to_string(c) + " classes are too many to draw");
+        raise<ValueError>(op_name(fn).c_str(), std::to_string(c), " classes are too many to draw");
     if (!class_names.empty() && static_cast<std::int64_t>(class_names.size()) != c)
-        throw ValueError(name_of(fn) + ": " + std::to_string(class_names.size()) +
-                         " class names for a matrix of shape " + shape_str(s));
+        raise<ValueError>(op_name(fn).c_str(), std::to_string(class_names.size()),
+                          " class names for a matrix of shape ", shape_str(s));
     if (o.cell_size < 0 || o.cell_size > 400)
-        throw ValueError(name_of(fn) + ": cell_size must be in [0, 400], got " +
-                         std::to_string(o.cell_size));
+        raise<ValueError>(op_name(fn).c_str(), "cell_size must be in [0, 400], got ",
+                          std::to_string(o.cell_size));
     const std::vector<double> m = matrix.to_vector<double>();
     double max_value = 0;
     for (std::size_t i = 0; i < m.size(); ++i) {
         if (!std::isfinite(m[i]) || m[i] < 0)
-            throw ValueError(name_of(fn) + ": matrix " + shape_str(s) +
-                             " holds a negative or non-finite count at (" +
-                             std::to_string(static_cast<std::int64_t>(i) / c) + ", " +
-                             std::to_string(static_cast<std::int64_t>(i) % c) + ")");
+            raise<ValueError>(op_name(fn).c_str(), "matrix ", shape_str(s),
+                              " holds a negative or non-finite count at (",
+                              std::to_string(static_cast<std::int64_t>(i) / c), ", ",
+                              std::to_string(static_cast<std::int64_t>(i) % c), ")");
         max_value = std::max(max_value, m[i]);
     }
     std::vector<std::string> names(static_cast<std::size_t>(c));
@@ -580,38 +586,38 @@ void confusion_matrix_heatmap(const Tensor& matrix, const std::vector<std::strin
 void image_grid(const Tensor& images, const std::filesystem::path& path,
                 const ImageGridOptions& o) {
     const char* fn = "image_grid";
-    if (!images.defined()) throw ValueError(name_of(fn) + ": images is undefined");
+    if (!images.defined()) raise<ValueError>(op_name(fn).c_str(), "images is undefined");
     const Shape& s = images.shape();
     const bool chw = s.size() == 4;
     if (!(s.size() == 3 || (chw && (s[1] == 1 || s[1] == 3))))
-        throw ShapeError(name_of(fn) +
-                         ": images must be [N, H, W], [N, 1, H, W] or [N, 3, H, W], " + "got " +
-                         shape_str(s));
+        raise<ShapeError>(op_name(fn).c_str(),
+                          "images must be [N, H, W], [N, 1, H, W] or [N, 3, H, W], ", "got ",
+                          shape_str(s));
     if (!is_floating(images.dtype()))
-        throw DtypeError(name_of(fn) + ": images must be floating point in [0, 1], got " +
-                         dtype_name(images.dtype()));
+        raise<DtypeError>(op_name(fn).c_str(), "images must be floating point in [0, 1], got ",
+                          dtype_name(images.dtype()));
     const std::int64_t n = s[0], channels = chw ? s[1] : 1, h = s[s.size() - 2],
                        w = s[s.size() - 1];
     if (n < 1 || h < 1 || w < 1)
-        throw ValueError(name_of(fn) + ": no pixels to draw in images " + shape_str(s));
+        raise<ValueError>(op_name(fn).c_str(), "no pixels to draw in images ", shape_str(s));
     if (n * h * w > 4'000'000)
-        throw ValueError(name_of(fn) + ": images " + shape_str(s) +
-                         " have too many pixels for an SVG grid (at most 4 million)");
+        raise<ValueError>(op_name(fn).c_str(), "images ", shape_str(s),
+                          " have too many pixels for an SVG grid (at most 4 million)");
     if (!o.labels.empty() && static_cast<std::int64_t>(o.labels.size()) != n)
-        throw ValueError(name_of(fn) + ": " + std::to_string(o.labels.size()) + " labels for " +
-                         std::to_string(n) + " images");
+        raise<ValueError>(op_name(fn).c_str(), std::to_string(o.labels.size()), " labels for ",
+                          std::to_string(n), " images");
     if (!o.predicted.empty() && static_cast<std::int64_t>(o.predicted.size()) != n)
-        throw ValueError(name_of(fn) + ": " + std::to_string(o.predicted.size()) +
-                         " predicted labels for " + std::to_string(n) + " images");
+        raise<ValueError>(op_name(fn).c_str(), std::to_string(o.predicted.size()),
+                          " predicted labels for ", std::to_string(n), " images");
     if (o.columns < 1 || o.scale < 1 || o.scale > 64)
-        throw ValueError(name_of(fn) + ": columns must be >= 1 and scale in [1, 64], got " +
-                         std::to_string(o.columns) + " and " + std::to_string(o.scale));
+        raise<ValueError>(op_name(fn).c_str(), "columns must be >= 1 and scale in [1, 64], got ",
+                          std::to_string(o.columns), " and ", std::to_string(o.scale));
     const std::vector<double> v = images.to_vector<double>();
     for (std::size_t i = 0; i < v.size(); ++i)
         if (std::isnan(v[i]))
-            throw ValueError(name_of(fn) + ": image " +
-                             std::to_string(static_cast<std::int64_t>(i) / (channels * h * w)) +
-                             " contains NaN");
+            raise<ValueError>(op_name(fn).c_str(), "image ",
+                              std::to_string(static_cast<std::int64_t>(i) / (channels * h * w)),
+                              " contains NaN");
 
     const double caption_font = 11, line_h = 14;
     const int lines = (o.labels.empty() ? 0 : 1) + (o.predicted.empty() ? 0 : 1);

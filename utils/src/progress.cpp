@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/error.hpp>
 
 namespace xgrad {
@@ -43,8 +44,8 @@ std::string format_duration(double seconds) {
 ProgressBar::ProgressBar(std::int64_t total, ProgressOptions options)
     : total_(total), options_(std::move(options)) {
     if (total_ < 0)
-        throw ValueError("xgrad::ProgressBar: total must be >= 0 (0 = unknown), got " +
-                         std::to_string(total_));
+        raise<ValueError>("ProgressBar", "total must be >= 0 (0 = unknown), got ",
+                          std::to_string(total_));
     out_ = options_.stream ? options_.stream : &std::cout;
     switch (options_.mode) {
         case ProgressMode::Terminal:
@@ -90,18 +91,18 @@ std::optional<double> ProgressBar::mean_accuracy() const {
 
 void ProgressBar::update(std::int64_t batch, const ProgressUpdate& u) {
     if (finished_)
-        throw ValueError("xgrad::ProgressBar::update: called after finish() (batch " +
-                         std::to_string(batch) + ")");
+        raise<ValueError>("ProgressBar::update", "called after finish() (batch ",
+                          std::to_string(batch), ")");
     if (batch < batch_ || batch < 1)
-        throw ValueError("xgrad::ProgressBar::update: batch " + std::to_string(batch) +
-                         " must be >= 1 and must not go back (last was " + std::to_string(batch_) +
-                         ")");
+        raise<ValueError>("ProgressBar::update", "batch ", std::to_string(batch),
+                          " must be >= 1 and must not go back (last was ", std::to_string(batch_),
+                          ")");
     if (total_ > 0 && batch > total_)
-        throw ValueError("xgrad::ProgressBar::update: batch " + std::to_string(batch) +
-                         " exceeds the total of " + std::to_string(total_));
+        raise<ValueError>("ProgressBar::update", "batch ", std::to_string(batch),
+                          " exceeds the total of ", std::to_string(total_));
     if (u.samples < 0)
-        throw ValueError("xgrad::ProgressBar::update: samples must be >= 0, got " +
-                         std::to_string(u.samples));
+        raise<ValueError>("ProgressBar::update", "samples must be >= 0, got ",
+                          std::to_string(u.samples));
     batch_ = batch;
     samples_ += u.samples;
     const double weight = u.samples > 0 ? static_cast<double>(u.samples) : 1.0;

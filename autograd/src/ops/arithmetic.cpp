@@ -13,9 +13,9 @@ using namespace ops;
 Tensor scalar_like(double value, const Tensor& like, const char* op) {
     check_defined(op, like);
     if (like.dtype() == Dtype::i64 && value != std::floor(value))
-        throw DtypeError(std::string("xgrad::") + op + ": the scalar " + std::to_string(value) +
-                         " is not an integer but the tensor is " + describe(like) +
-                         "; convert the tensor with .to(kFloat32) first");
+        raise<DtypeError>(op, "the scalar ", std::to_string(value),
+                          " is not an integer but the tensor is ", describe(like),
+                          "; convert the tensor with .to(kFloat32) first");
     Tensor s = make_tensor({}, like.dtype());
     kernels::dispatch_all(like.dtype(), [&](auto tag) {
         using T = typename decltype(tag)::type;

@@ -41,9 +41,7 @@ Tensor compare(const char* op, const Tensor& a, const Tensor& b, F&& f) {
 
 void check_bool(const char* op, const Tensor& t) {
     check_defined(op, t);
-    if (t.dtype() != Dtype::b8)
-        throw DtypeError(std::string("xgrad::") + op + ": expected a bool mask, got " +
-                         describe(t));
+    if (t.dtype() != Dtype::b8) raise<DtypeError>(op, "expected a bool mask, got ", describe(t));
 }
 }  // namespace
 

@@ -51,10 +51,9 @@ namespace {
 void check_in_place(const Tensor& t, const char* op) {
     check_defined(op, t);
     if (GradMode::is_enabled() && t.requires_grad())
-        throw AutogradError(std::string("xgrad::") + op +
-                            ": in-place write to a tensor that requires grad (shape " +
-                            shape_str(t.shape()) +
-                            "); wrap it in NoGradGuard (e.g. for a parameter update)");
+        raise<AutogradError>(op, "in-place write to a tensor that requires grad (shape ",
+                             shape_str(t.shape()),
+                             "); wrap it in NoGradGuard (e.g. for a parameter update)");
 }
 }  // namespace
 
@@ -79,8 +78,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
         return *this;
     }
     if (broadcast_shapes(src.shape(), shape(), "copy_") != shape())
-        throw ShapeError("xgrad::copy_: cannot copy " + shape_str(src.shape()) + " into " +
-                         shape_str(shape()));
+        raise<ShapeError>("copy_", "cannot copy ", shape_str(src.shape()), " into ",
+                          shape_str(shape()));
     kernels::dispatch_all(dtype(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         auto o = kernels::nd<T>(*this);
@@ -104,8 +103,8 @@ void Tensor::zero_grad(bool set_to_none) {
 void Tensor::register_hook(Hook hook) {
     check_defined("register_hook", *this);
     if (!requires_grad())
-        throw AutogradError("xgrad::register_hook: the tensor (shape " + shape_str(shape()) +
-                            ") does not require grad, so no gradient will reach the hook");
+        raise<AutogradError>("register_hook", "the tensor (shape ", shape_str(shape()),
+                             ") does not require grad, so no gradient will reach the hook");
     if (grad_fn())
         grad_fn()->pre_hooks().push_back(std::move(hook));
     else

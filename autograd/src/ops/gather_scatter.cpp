@@ -20,19 +20,15 @@ Shape nonempty(const Shape& s) {
     return s.empty() ? Shape{1} : s;
 }
 
-std::string err(const char* op) {
-    return std::string("xgrad::") + op + ": ";
-}
-
 // Every index must lie in [0, size) (negative indices are rejected, as PyTorch does).
 void check_bounds(const char* op, const Tensor& index, std::int64_t size, std::int64_t d) {
     const std::int64_t* idx = index.data_ptr<std::int64_t>();
     const std::int64_t n = index.numel();
     for (std::int64_t i = 0; i < n; ++i)
         if (idx[i] < 0 || idx[i] >= size)
-            throw IndexError(err(op) + "index " + std::to_string(idx[i]) +
-                             " is out of bounds for dimension " + std::to_string(d) +
-                             " with size " + std::to_string(size));
+            raise<IndexError>(op, "index ", std::to_string(idx[i]),
+                              " is out of bounds for dimension ", std::to_string(d), " with size ",
+                              std::to_string(size));
 }
 
 // x viewed as [outer, size, inner] around dimension d.
@@ -85,15 +81,14 @@ std::int64_t check_gather_shapes(const char* op, const Tensor& x, const Tensor& 
     const Shape xs = nonempty(x.shape());
     const Shape is = nonempty(index.shape());
     if (xs.size() != is.size())
-        throw ShapeError(err(op) + "index must have as many dimensions as the input, got index " +
-                         describe(index) + " and input " + describe(x));
+        raise<ShapeError>(op, "index must have as many dimensions as the input, got index ",
+                          describe(index), " and input ", describe(x));
     const std::int64_t d = normalize_axis(dim, static_cast<std::int64_t>(xs.size()), op);
     for (std::size_t k = 0; k < xs.size(); ++k)
         if (static_cast<std::int64_t>(k) != d && is[k] > xs[k])
-            throw ShapeError(err(op) + "index " + shape_str(index.shape()) +
-                             " is larger than the input " + shape_str(x.shape()) +
-                             " in dimension " + std::to_string(k) + " (only dimension " +
-                             std::to_string(d) + " may be larger)");
+            raise<ShapeError>(op, "index ", shape_str(index.shape()), " is larger than the input ",
+                              shape_str(x.shape()), " in dimension ", std::to_string(k),
+                              " (only dimension ", std::to_string(d), " may be larger)");
     return d;
 }
 
@@ -117,13 +112,12 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
     const char* op = "index_select";
     check_defined(op, x);
     check_index_dtype(op, index);
-    if (index.dim() > 1)
-        throw IndexError(err(op) + "index must be 0-d or 1-d, got " + describe(index));
+    if (index.dim() > 1) raise<IndexError>(op, "index must be 0-d or 1-d, got ", describe(index));
     const Shape xs = nonempty(x.shape());
     const std::int64_t d = normalize_axis(dim, static_cast<std::int64_t>(xs.size()), op);
     const std::int64_t n = index.numel();
     if (x.dim() == 0 && n != 1)
-        throw ShapeError(err(op) + "a 0-d input needs exactly one index, got " + describe(index));
+        raise<ShapeError>(op, "a 0-d input needs exactly one index, got ", describe(index));
     check_bounds(op, index, xs[d], d);
 
     Shape out_shape = x.shape();
@@ -192,13 +186,12 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const
     const Shape is = nonempty(index.shape());
     const Shape ss = nonempty(src.shape());
     if (ss.size() != is.size())
-        throw ShapeError(err(op) + "src must have as many dimensions as index, got src " +
-                         describe(src) + " and index " + describe(index));
+        raise<ShapeError>(op, "src must have as many dimensions as index, got src ", describe(src),
+                          " and index ", describe(index));
     for (std::size_t k = 0; k < is.size(); ++k)
         if (is[k] > ss[k])
-            throw ShapeError(err(op) + "index " + shape_str(index.shape()) +
-                             " is larger than src " + shape_str(src.shape()) + " in dimension " +
-                             std::to_string(k));
+            raise<ShapeError>(op, "index ", shape_str(index.shape()), " is larger than src ",
+                              shape_str(src.shape()), " in dimension ", std::to_string(k));
     check_bounds(op, index, xs[d], d);
 
     Tensor out = copy_of(x);
@@ -234,24 +227,23 @@ Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const T
     check_defined(op, x);
     check_index_dtype(op, index);
     check_same_dtype(op, x, src);
-    if (index.dim() > 1)
-        throw IndexError(err(op) + "index must be 0-d or 1-d, got " + describe(index));
+    if (index.dim() > 1) raise<IndexError>(op, "index must be 0-d or 1-d, got ", describe(index));
     const Shape xs = nonempty(x.shape());
     const Shape ss = nonempty(src.shape());
     const std::int64_t d = normalize_axis(dim, static_cast<std::int64_t>(xs.size()), op);
     const std::int64_t n = index.numel();
     if (ss.size() != xs.size())
-        throw ShapeError(err(op) + "src must have as many dimensions as the input, got src " +
-                         describe(src) + " and input " + describe(x));
+        raise<ShapeError>(op, "src must have as many dimensions as the input, got src ",
+                          describe(src), " and input ", describe(x));
     if (ss[d] != n)
-        throw ShapeError(err(op) + "src " + shape_str(src.shape()) + " has size " +
-                         std::to_string(ss[d]) + " in dimension " + std::to_string(d) +
-                         " but index has " + std::to_string(n) + " elements");
+        raise<ShapeError>(op, "src ", shape_str(src.shape()), " has size ", std::to_string(ss[d]),
+                          " in dimension ", std::to_string(d), " but index has ", std::to_string(n),
+                          " elements");
     for (std::size_t k = 0; k < xs.size(); ++k)
         if (static_cast<std::int64_t>(k) != d && ss[k] != xs[k])
-            throw ShapeError(err(op) + "src " + shape_str(src.shape()) + " must match the input " +
-                             shape_str(x.shape()) + " in every dimension but " + std::to_string(d) +
-                             " (they differ in dimension " + std::to_string(k) + ")");
+            raise<ShapeError>(op, "src ", shape_str(src.shape()), " must match the input ",
+                              shape_str(x.shape()), " in every dimension but ", std::to_string(d),
+                              " (they differ in dimension ", std::to_string(k), ")");
     check_bounds(op, index, xs[d], d);
 
     Tensor out = copy_of(x);

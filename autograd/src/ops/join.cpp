@@ -8,10 +8,10 @@ namespace xgrad {
 using namespace ops;
 
 Tensor concat(const TensorList& tensors, std::int64_t dim) {
-    if (tensors.empty()) throw ValueError("xgrad::concat: needs at least one tensor");
+    if (tensors.empty()) raise<ValueError>("concat", "needs at least one tensor");
     const Tensor& first = tensors[0];
     check_defined("concat", first);
-    if (first.dim() == 0) throw ShapeError("xgrad::concat: cannot concatenate 0-d tensors");
+    if (first.dim() == 0) raise<ShapeError>("concat", "cannot concatenate 0-d tensors");
     const std::int64_t d = normalize_axis(dim, first.dim(), "concat");
     Shape out_shape = first.shape();
     out_shape[d] = 0;
@@ -22,10 +22,10 @@ Tensor concat(const TensorList& tensors, std::int64_t dim) {
         for (std::int64_t k = 0; fits && k < t.dim(); ++k)
             fits = k == d || t.shape()[k] == first.shape()[k];
         if (!fits)
-            throw ShapeError("xgrad::concat: tensor " + std::to_string(i) + " has shape " +
-                             shape_str(t.shape()) + " but tensor 0 has shape " +
-                             shape_str(first.shape()) + " (they may differ only in dimension " +
-                             std::to_string(d) + ")");
+            raise<ShapeError>("concat", "tensor ", std::to_string(i), " has shape ",
+                              shape_str(t.shape()), " but tensor 0 has shape ",
+                              shape_str(first.shape()), " (they may differ only in dimension ",
+                              std::to_string(d), ")");
         out_shape[d] = checked_add(out_shape[d], t.shape()[d], "concat", "the joined size");
     }
     Tensor out = make_tensor(out_shape, first.dtype());
@@ -64,16 +64,16 @@ Tensor cat(const TensorList& tensors, std::int64_t dim) {
 }
 
 Tensor stack(const TensorList& tensors, std::int64_t dim) {
-    if (tensors.empty()) throw ValueError("xgrad::stack: needs at least one tensor");
+    if (tensors.empty()) raise<ValueError>("stack", "needs at least one tensor");
     check_defined("stack", tensors[0]);
     const std::int64_t d = normalize_axis(dim, tensors[0].dim() + 1, "stack");
     TensorList parts;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         check_defined("stack", tensors[i]);
         if (tensors[i].shape() != tensors[0].shape())
-            throw ShapeError("xgrad::stack: tensor " + std::to_string(i) + " has shape " +
-                             shape_str(tensors[i].shape()) + " but tensor 0 has shape " +
-                             shape_str(tensors[0].shape()));
+            raise<ShapeError>("stack", "tensor ", std::to_string(i), " has shape ",
+                              shape_str(tensors[i].shape()), " but tensor 0 has shape ",
+                              shape_str(tensors[0].shape()));
         parts.push_back(unsqueeze(tensors[i], d));
     }
     return concat(parts, d);
@@ -81,9 +81,8 @@ Tensor stack(const TensorList& tensors, std::int64_t dim) {
 
 TensorList split(const Tensor& x, std::int64_t size, std::int64_t dim) {
     check_defined("split", x);
-    if (size < 1)
-        throw ValueError("xgrad::split: size must be positive, got " + std::to_string(size));
-    if (x.dim() == 0) throw IndexError("xgrad::split: cannot split a 0-d tensor");
+    if (size < 1) raise<ValueError>("split", "size must be positive, got ", std::to_string(size));
+    if (x.dim() == 0) raise<IndexError>("split", "cannot split a 0-d tensor");
     const std::int64_t d = normalize_axis(dim, x.dim(), "split");
     TensorList parts;
     for (std::int64_t s = 0; s < x.shape()[d]; s += size)

@@ -45,8 +45,8 @@ MatmulPlan make_plan(const Tensor& a, const Tensor& b, const MatmulOptions& o) {
     const Shape& sa = a.shape();
     const Shape& sb = b.shape();
     if (sa.empty() || sb.empty())
-        throw ShapeError("xgrad::matmul: both arguments need at least 1 dimension, got shapes " +
-                         shape_str(sa) + " and " + shape_str(sb));
+        raise<ShapeError>("matmul", "both arguments need at least 1 dimension, got shapes ",
+                          shape_str(sa), " and ", shape_str(sb));
     MatmulPlan p;
     const bool a_vec = sa.size() == 1;
     const bool b_vec = sb.size() == 1;
@@ -63,9 +63,9 @@ MatmulPlan make_plan(const Tensor& a, const Tensor& b, const MatmulOptions& o) {
     const std::int64_t kb = p.tb ? cb : rb;
     p.n = p.tb ? rb : cb;
     if (p.k != kb)
-        throw ShapeError("xgrad::matmul: shapes " + shape_str(sa) + " and " + shape_str(sb) +
-                         flags_str(o) + " cannot be multiplied: inner dimensions " +
-                         std::to_string(p.k) + " and " + std::to_string(kb) + " differ");
+        raise<ShapeError>("matmul", "shapes ", shape_str(sa), " and ", shape_str(sb), flags_str(o),
+                          " cannot be multiplied: inner dimensions ", std::to_string(p.k), " and ",
+                          std::to_string(kb), " differ");
     p.batch_a.assign(p.a_shape.begin(), p.a_shape.end() - 2);
     p.batch_b.assign(p.b_shape.begin(), p.b_shape.end() - 2);
     // Broadcast the batch dims (NumPy rules), with a message naming the full shapes.
@@ -76,9 +76,9 @@ MatmulPlan make_plan(const Tensor& a, const Tensor& b, const MatmulOptions& o) {
         const std::int64_t da = ia >= nd ? p.batch_a[ia - nd] : 1;
         const std::int64_t db = ib >= nd ? p.batch_b[ib - nd] : 1;
         if (da != db && da != 1 && db != 1)
-            throw ShapeError("xgrad::matmul: batch dimensions of shapes " + shape_str(sa) +
-                             " and " + shape_str(sb) + " do not broadcast (" +
-                             shape_str(p.batch_a) + " vs " + shape_str(p.batch_b) + ")");
+            raise<ShapeError>("matmul", "batch dimensions of shapes ", shape_str(sa), " and ",
+                              shape_str(sb), " do not broadcast (", shape_str(p.batch_a), " vs ",
+                              shape_str(p.batch_b), ")");
         p.batch[i] = da == 1 ? db : da;
     }
     p.promoted_out = p.batch;

@@ -217,7 +217,9 @@ __attribute__((noinline)) void max_pool_grad_planes(const Geometry& g,
                 T* __restrict g1 = g0 + w;
                 const T* __restrict ro = r + oy * ow;
                 const T* __restrict so = share + oy * ow;
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
+#endif
                 for (std::int64_t ox = 0; ox < ow; ++ox) {
                     const T m = ro[ox], sh = so[ox];
                     g0[2 * ox] = is_tie(r0[2 * ox], m) ? sh : T(0);
@@ -324,8 +326,8 @@ Tensor max_pool2d(const Tensor& x, const UnfoldOptions& options) {
     check_defined("max_pool2d", x);
     kernels::dispatch_floating(x.dtype(), "max_pool2d", [](auto) {});  // f32 / f64 only
     if (x.dim() != 4)
-        throw ShapeError("xgrad::max_pool2d: expected a 4-D input [N, C, H, W], got shape " +
-                         shape_str(x.shape()));
+        raise<ShapeError>("max_pool2d", "expected a 4-D input [N, C, H, W], got shape ",
+                          shape_str(x.shape()));
     check_options("max_pool2d", options);
     const Shape& s = x.shape();
     const Geometry geom =

@@ -15,22 +15,21 @@ inline std::string describe(const Tensor& t) {
 }
 
 inline void check_defined(const char* op, const Tensor& t) {
-    if (!t.defined()) throw ValueError(std::string("xgrad::") + op + ": got an undefined tensor");
+    if (!t.defined()) raise<ValueError>(op, "got an undefined tensor");
 }
 
 inline void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
     check_defined(op, a);
     check_defined(op, b);
     if (a.dtype() != b.dtype())
-        throw DtypeError(std::string("xgrad::") + op + ": dtypes differ (" + describe(a) + " and " +
-                         describe(b) + "); convert one with .to(...)");
+        raise<DtypeError>(op, "dtypes differ (", describe(a), " and ", describe(b),
+                          "); convert one with .to(...)");
 }
 
 inline void check_index_dtype(const char* op, const Tensor& index) {
     check_defined(op, index);
     if (index.dtype() != Dtype::i64)
-        throw DtypeError(std::string("xgrad::") + op + ": index must be int64, got " +
-                         describe(index));
+        raise<DtypeError>(op, "index must be int64, got ", describe(index));
 }
 
 // A 0/1 tensor of `like`'s dtype from a bool mask (a constant: masks carry no gradient).

@@ -29,16 +29,16 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value)
     check_defined("pad", x);
     const std::string pads_str = shape_str(pads);
     if (pads.size() % 2 != 0)
-        throw ValueError("xgrad::pad: pads must come in (left, right) pairs, got " +
-                         std::to_string(pads.size()) + " values " + pads_str);
+        raise<ValueError>("pad", "pads must come in (left, right) pairs, got ",
+                          std::to_string(pads.size()), " values ", pads_str);
     const std::size_t nd = x.shape().size();
     if (pads.size() / 2 > nd)
-        throw ShapeError("xgrad::pad: " + std::to_string(pads.size() / 2) + " pairs of pads " +
-                         pads_str + " for a tensor of " + std::to_string(nd) +
-                         " dimensions (shape " + shape_str(x.shape()) + ")");
+        raise<ShapeError>("pad", std::to_string(pads.size() / 2), " pairs of pads ", pads_str,
+                          " for a tensor of ", std::to_string(nd), " dimensions (shape ",
+                          shape_str(x.shape()), ")");
     if (x.dtype() == Dtype::i64 && value != std::floor(value))
-        throw DtypeError("xgrad::pad: the value " + std::to_string(value) +
-                         " is not an integer but the tensor is " + describe(x));
+        raise<DtypeError>("pad", "the value ", std::to_string(value),
+                          " is not an integer but the tensor is ", describe(x));
     for (auto v : pads)
         XGRAD_CHECK(v >= -kMaxSize && v <= kMaxSize, ValueError, "pad", "pad ", v, " in ", pads,
                     " is out of range (at most 2^62 either way)");
@@ -48,19 +48,19 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value)
         const std::int64_t crop =
             std::max<std::int64_t>(0, -p[k].first) + std::max<std::int64_t>(0, -p[k].second);
         if (crop > x.shape()[k])
-            throw ShapeError("xgrad::pad: pads " + pads_str + " crop " + std::to_string(crop) +
-                             " elements from dimension " + std::to_string(k) + " of shape " +
-                             shape_str(x.shape()) + ", which has only " +
-                             std::to_string(x.shape()[k]));
+            raise<ShapeError>("pad", "pads ", pads_str, " crop ", std::to_string(crop),
+                              " elements from dimension ", std::to_string(k), " of shape ",
+                              shape_str(x.shape()), ", which has only ",
+                              std::to_string(x.shape()[k]));
         // In 128 bits: two pads of 2^62 and an extent of 2^62 would overflow int64.
         const __int128 size = __int128(x.shape()[k]) + p[k].first + p[k].second;
         XGRAD_CHECK(size <= kMaxSize, ShapeError, "pad", "pads ", pads, " make dimension ", k,
                     " of shape ", x.shape(), " larger than 2^62");
         out_shape[k] = static_cast<std::int64_t>(size);
         if (out_shape[k] < 0)
-            throw ShapeError("xgrad::pad: pads " + pads_str + " give dimension " +
-                             std::to_string(k) + " of shape " + shape_str(x.shape()) +
-                             " the negative size " + std::to_string(out_shape[k]));
+            raise<ShapeError>("pad", "pads ", pads_str, " give dimension ", std::to_string(k),
+                              " of shape ", shape_str(x.shape()), " the negative size ",
+                              std::to_string(out_shape[k]));
     }
 
     Tensor out = make_tensor(out_shape, x.dtype());

@@ -211,9 +211,8 @@ Tensor extremum(const char* op, const Tensor& x, const Axes& dims, bool keepdim)
     const Axes axes = normalize_axes(dims, x.dim(), op);
     for (std::int64_t a : axes)
         if (x.shape()[static_cast<std::size_t>(a)] == 0)
-            throw ValueError(std::string("xgrad::") + op +
-                             ": cannot reduce over an empty dimension " + "(input " + describe(x) +
-                             ", dims " + dims_str(dims) + ")");
+            raise<ValueError>(op, "cannot reduce over an empty dimension ", "(input ", describe(x),
+                              ", dims ", dims_str(dims), ")");
     const std::optional<BlockPlan> block = block_plan(x.shape(), axes);
     ReductionPlan plan;
     if (!block) plan = make_plan(x.shape(), axes);
@@ -284,9 +283,9 @@ Tensor arg_extremum(const char* op, const Tensor& x, std::optional<std::int64_t>
     }
     const ReductionPlan plan = make_plan(x.shape(), axes);
     if (plan.count == 0)
-        throw ValueError(std::string("xgrad::") + op + ": cannot reduce over an empty " +
-                         (dim ? "dimension " + std::to_string(*dim) : std::string("tensor")) +
-                         " (input " + describe(x) + ")");
+        raise<ValueError>(op, "cannot reduce over an empty ",
+                          (dim ? "dimension " + std::to_string(*dim) : std::string("tensor")),
+                          " (input ", describe(x), ")");
     Tensor out = make_tensor(out_shape, Dtype::i64);
     std::int64_t* o = out.data_ptr<std::int64_t>();
     kernels::dispatch_all(x.dtype(), [&](auto tag) {

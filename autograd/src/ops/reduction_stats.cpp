@@ -26,8 +26,8 @@ namespace {
 void check_floating(const char* op, const Tensor& x) {
     check_defined(op, x);
     if (!is_floating(x.dtype()))
-        throw DtypeError(std::string("xgrad::") + op + ": needs a floating tensor, got " +
-                         describe(x) + "; convert it with .to(kFloat32) first");
+        raise<DtypeError>(op, "needs a floating tensor, got ", describe(x),
+                          "; convert it with .to(kFloat32) first");
 }
 
 // Number of elements reduced into each output element (axes normalised).

@@ -111,13 +111,13 @@ Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
 Tensor mean(const Tensor& x, const Axes& dims, bool keepdim) {
     check_defined("mean", x);
     if (!is_floating(x.dtype()))
-        throw DtypeError("xgrad::mean: needs a floating tensor, got " + describe(x));
+        raise<DtypeError>("mean", "needs a floating tensor, got ", describe(x));
     const Axes axes = normalize_axes(dims, x.dim(), "mean");
     std::int64_t count = 1;
     for (auto a : axes) count *= x.shape()[a];
     if (count == 0)
-        throw ValueError("xgrad::mean: mean over an empty set of elements (shape " +
-                         shape_str(x.shape()) + ")");
+        raise<ValueError>("mean", "mean over an empty set of elements (shape ",
+                          shape_str(x.shape()), ")");
     return sum(x, dims, keepdim) / static_cast<double>(count);
 }
 

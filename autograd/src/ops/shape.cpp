@@ -76,9 +76,9 @@ Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
     const std::int64_t s = normalize_axis(start_dim, x.dim(), "flatten");
     const std::int64_t e = normalize_axis(end_dim, x.dim(), "flatten");
     if (s > e)
-        throw IndexError("xgrad::flatten: start_dim " + std::to_string(start_dim) +
-                         " comes after end_dim " + std::to_string(end_dim) + " for shape " +
-                         shape_str(x.shape()));
+        raise<IndexError>("flatten", "start_dim ", std::to_string(start_dim),
+                          " comes after end_dim ", std::to_string(end_dim), " for shape ",
+                          shape_str(x.shape()));
     Shape out;
     for (std::int64_t i = 0; i < s; ++i) out.push_back(x.shape()[i]);
     std::int64_t merged = 1;
@@ -113,14 +113,14 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
 Tensor permute(const Tensor& x, const Axes& dims) {
     check_defined("permute", x);
     if (static_cast<std::int64_t>(dims.size()) != x.dim())
-        throw ShapeError("xgrad::permute: " + std::to_string(dims.size()) +
-                         " dims given for a tensor of shape " + shape_str(x.shape()));
+        raise<ShapeError>("permute", std::to_string(dims.size()),
+                          " dims given for a tensor of shape ", shape_str(x.shape()));
     std::vector<std::size_t> perm(dims.size());
     std::vector<bool> used(dims.size(), false);
     Shape out_shape(dims.size());
     for (std::size_t i = 0; i < dims.size(); ++i) {
         const auto d = static_cast<std::size_t>(normalize_axis(dims[i], x.dim(), "permute"));
-        if (used[d]) throw IndexError("xgrad::permute: dimension repeated in " + shape_str(dims));
+        if (used[d]) raise<IndexError>("permute", "dimension repeated in ", shape_str(dims));
         used[d] = true;
         perm[i] = d;
         out_shape[i] = x.shape()[d];
@@ -154,16 +154,16 @@ Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
 Tensor t(const Tensor& x) {
     check_defined("t", x);
     if (x.dim() > 2)
-        throw ShapeError("xgrad::t: expects a tensor with at most 2 dims, got " +
-                         shape_str(x.shape()) + " (use transpose)");
+        raise<ShapeError>("t", "expects a tensor with at most 2 dims, got ", shape_str(x.shape()),
+                          " (use transpose)");
     return x.dim() < 2 ? x : transpose(x, 0, 1);
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {
     check_defined("expand", x);
     if (shape.size() < x.shape().size())
-        throw ShapeError("xgrad::expand: cannot expand " + shape_str(x.shape()) +
-                         " to fewer dims " + shape_str(shape));
+        raise<ShapeError>("expand", "cannot expand ", shape_str(x.shape()), " to fewer dims ",
+                          shape_str(shape));
     Shape target = shape;
     const std::size_t lead = shape.size() - x.shape().size();
     for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -171,13 +171,13 @@ Tensor expand(const Tensor& x, const Shape& shape) {
         XGRAD_CHECK(target[i] >= -1, ShapeError, "expand", "invalid size in ", shape);
         if (target[i] == -1) {
             if (i < lead)
-                throw ShapeError("xgrad::expand: -1 is not allowed for a new leading dim in " +
-                                 shape_str(shape));
+                raise<ShapeError>("expand", "-1 is not allowed for a new leading dim in ",
+                                  shape_str(shape));
             target[i] = src;
         }
         if (src != target[i] && src != 1)
-            throw ShapeError("xgrad::expand: cannot expand " + shape_str(x.shape()) + " to " +
-                             shape_str(shape));
+            raise<ShapeError>("expand", "cannot expand ", shape_str(x.shape()), " to ",
+                              shape_str(shape));
     }
     if (target == x.shape()) return x;
     Tensor out = make_tensor(target, x.dtype());
@@ -211,7 +211,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     if (x.shape() == shape) return x;
     const Shape& s = x.shape();
     if (shape.size() > s.size())
-        throw ShapeError("xgrad::sum_to: cannot sum " + shape_str(s) + " to " + shape_str(shape));
+        raise<ShapeError>("sum_to", "cannot sum ", shape_str(s), " to ", shape_str(shape));
     const std::size_t lead = s.size() - shape.size();
     Axes axes;
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -219,8 +219,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
             axes.push_back(static_cast<std::int64_t>(i));
         } else if (shape[i - lead] != s[i]) {
             if (shape[i - lead] != 1)
-                throw ShapeError("xgrad::sum_to: cannot sum " + shape_str(s) + " to " +
-                                 shape_str(shape));
+                raise<ShapeError>("sum_to", "cannot sum ", shape_str(s), " to ", shape_str(shape));
             axes.push_back(static_cast<std::int64_t>(i));
         }
     }

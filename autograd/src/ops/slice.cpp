@@ -64,9 +64,8 @@ Tensor unslice(const Tensor& g, const Shape& full_shape, std::int64_t d, std::in
 Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end,
              std::int64_t step) {
     check_defined("slice", x);
-    if (x.dim() == 0) throw IndexError("xgrad::slice: cannot slice a 0-d tensor");
-    if (step < 1)
-        throw ValueError("xgrad::slice: step must be positive, got " + std::to_string(step));
+    if (x.dim() == 0) raise<IndexError>("slice", "cannot slice a 0-d tensor");
+    if (step < 1) raise<ValueError>("slice", "step must be positive, got ", std::to_string(step));
     const std::int64_t d = normalize_axis(dim, x.dim(), "slice");
     const std::int64_t size = x.shape()[d];
     auto clip = [size](std::int64_t v) {
@@ -94,26 +93,26 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
 
 Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length) {
     check_defined("narrow", x);
-    if (x.dim() == 0) throw IndexError("xgrad::narrow: cannot narrow a 0-d tensor");
+    if (x.dim() == 0) raise<IndexError>("narrow", "cannot narrow a 0-d tensor");
     const std::int64_t d = normalize_axis(dim, x.dim(), "narrow");
     const std::int64_t size = x.shape()[d];
     if (start < 0) start += size;
     if (start < 0 || start > size || length < 0 || length > size - start)
-        throw IndexError("xgrad::narrow: start " + std::to_string(start) + " and length " +
-                         std::to_string(length) + " do not fit dimension " + std::to_string(d) +
-                         " of shape " + shape_str(x.shape()));
+        raise<IndexError>("narrow", "start ", std::to_string(start), " and length ",
+                          std::to_string(length), " do not fit dimension ", std::to_string(d),
+                          " of shape ", shape_str(x.shape()));
     return slice(x, d, start, start + length, 1);
 }
 
 Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index) {
     check_defined("select", x);
-    if (x.dim() == 0) throw IndexError("xgrad::select: cannot select from a 0-d tensor");
+    if (x.dim() == 0) raise<IndexError>("select", "cannot select from a 0-d tensor");
     const std::int64_t d = normalize_axis(dim, x.dim(), "select");
     const std::int64_t size = x.shape()[d];
     if (index < -size || index >= size)
-        throw IndexError("xgrad::select: index " + std::to_string(index) +
-                         " is out of range for dimension " + std::to_string(d) + " of shape " +
-                         shape_str(x.shape()));
+        raise<IndexError>("select", "index ", std::to_string(index),
+                          " is out of range for dimension ", std::to_string(d), " of shape ",
+                          shape_str(x.shape()));
     if (index < 0) index += size;
     return squeeze(slice(x, d, index, index + 1, 1), d);
 }

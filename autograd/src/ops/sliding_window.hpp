@@ -24,15 +24,13 @@ inline std::string options_str(const UnfoldOptions& o) {
 inline void check_options(const char* op, const UnfoldOptions& o) {
     auto positive = [op](const std::array<std::int64_t, 2>& p, const char* what) {
         if (p[0] < 1 || p[1] < 1)
-            throw ValueError(std::string("xgrad::") + op + ": " + what + " must be positive, got " +
-                             pair_str(p));
+            raise<ValueError>(op, what, " must be positive, got ", pair_str(p));
     };
     positive(o.kernel_size, "kernel_size");
     positive(o.dilation, "dilation");
     positive(o.stride, "stride");
     if (o.padding[0] < 0 || o.padding[1] < 0)
-        throw ValueError(std::string("xgrad::") + op + ": padding must be non-negative, got " +
-                         pair_str(o.padding));
+        raise<ValueError>(op, "padding must be non-negative, got ", pair_str(o.padding));
 }
 
 // Everything the kernels need: image [n, c, h, w] and the grid of oh x ow blocks.
@@ -75,9 +73,9 @@ inline Geometry make_geometry(const char* op, std::int64_t n, std::int64_t c, st
     const std::int64_t span_h = padded_h - kernel_h;
     const std::int64_t span_w = padded_w - kernel_w;
     if (span_h < 0 || span_w < 0)
-        throw ShapeError(std::string("xgrad::") + op + ": " + what + " gives no sliding blocks (" +
-                         options_str(o) + "): the dilated kernel does not fit the padded size [" +
-                         std::to_string(padded_h) + ", " + std::to_string(padded_w) + "]");
+        raise<ShapeError>(op, what, " gives no sliding blocks (", options_str(o),
+                          "): the dilated kernel does not fit the padded size [",
+                          std::to_string(padded_h), ", ", std::to_string(padded_w), "]");
     g.oh = span_h / g.sh + 1;
     g.ow = span_w / g.sw + 1;
     // With one block along a dim its stride is never used; 1 keeps the index arithmetic small.

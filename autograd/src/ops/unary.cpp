@@ -165,8 +165,8 @@ Tensor relu(const Tensor& x) {
 Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
     check_defined("clamp", x);
     if (lo && hi && *lo > *hi)
-        throw ValueError("xgrad::clamp: min (" + std::to_string(*lo) + ") is above max (" +
-                         std::to_string(*hi) + ")");
+        raise<ValueError>("clamp", "min (", std::to_string(*lo), ") is above max (",
+                          std::to_string(*hi), ")");
     Tensor out = kernels::dispatch_numeric(x.dtype(), "clamp", [&](auto tag) {
         using T = typename decltype(tag)::type;
         const T l = lo ? static_cast<T>(*lo) : std::numeric_limits<T>::lowest();

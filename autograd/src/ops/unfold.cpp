@@ -126,8 +126,8 @@ Tensor unfold(const Tensor& x, const UnfoldOptions& options) {
     check_defined("unfold", x);
     kernels::dispatch_floating(x.dtype(), "unfold", [](auto) {});  // f32 / f64 only
     if (x.dim() != 4)
-        throw ShapeError("xgrad::unfold: expected a 4-D input [N, C, H, W], got shape " +
-                         shape_str(x.shape()));
+        raise<ShapeError>("unfold", "expected a 4-D input [N, C, H, W], got shape ",
+                          shape_str(x.shape()));
     check_options("unfold", options);
     const Shape& s = x.shape();
     const Geometry g =
@@ -152,27 +152,25 @@ Tensor fold(const Tensor& cols, std::array<std::int64_t, 2> output_size,
     check_defined("fold", cols);
     kernels::dispatch_floating(cols.dtype(), "fold", [](auto) {});  // f32 / f64 only
     if (cols.dim() != 3)
-        throw ShapeError("xgrad::fold: expected a 3-D input [N, C*kh*kw, L], got shape " +
-                         shape_str(cols.shape()));
+        raise<ShapeError>("fold", "expected a 3-D input [N, C*kh*kw, L], got shape ",
+                          shape_str(cols.shape()));
     check_options("fold", options);
     if (output_size[0] < 1 || output_size[1] < 1)
-        throw ValueError("xgrad::fold: output_size must be positive, got " + pair_str(output_size));
+        raise<ValueError>("fold", "output_size must be positive, got ", pair_str(output_size));
     const Shape& s = cols.shape();
     const std::int64_t kk =
         checked_mul(options.kernel_size[0], options.kernel_size[1], "fold", "kernel_size");
     if (s[1] % kk != 0)
-        throw ShapeError("xgrad::fold: input shape " + shape_str(s) + " has " +
-                         std::to_string(s[1]) +
-                         " rows, not a multiple of the kernel_size product " + std::to_string(kk) +
-                         " (kernel_size " + pair_str(options.kernel_size) + ")");
+        raise<ShapeError>("fold", "input shape ", shape_str(s), " has ", std::to_string(s[1]),
+                          " rows, not a multiple of the kernel_size product ", std::to_string(kk),
+                          " (kernel_size ", pair_str(options.kernel_size), ")");
     const Geometry g = make_geometry("fold", s[0], s[1] / kk, output_size[0], output_size[1],
                                      options, "output_size " + pair_str(output_size));
     if (s[2] != g.blocks())
-        throw ShapeError("xgrad::fold: input shape " + shape_str(s) + " has " +
-                         std::to_string(s[2]) + " blocks, but output_size " +
-                         pair_str(output_size) + " with " + options_str(options) + " gives " +
-                         std::to_string(g.blocks()) + " (" + std::to_string(g.oh) + " x " +
-                         std::to_string(g.ow) + ")");
+        raise<ShapeError>("fold", "input shape ", shape_str(s), " has ", std::to_string(s[2]),
+                          " blocks, but output_size ", pair_str(output_size), " with ",
+                          options_str(options), " gives ", std::to_string(g.blocks()), " (",
+                          std::to_string(g.oh), " x ", std::to_string(g.ow), ")");
     Tensor out = make_tensor({g.n, g.c, g.h, g.w}, cols.dtype());
     kernels::dispatch_floating(cols.dtype(), "fold", [&](auto tag) {
         using T = typename decltype(tag)::type;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/dtype.hpp>
 #include <xgrad/core/error.hpp>
 
@@ -22,8 +23,8 @@ decltype(auto) dispatch_floating(Dtype d, const char* op, F&& f) {
         case Dtype::f64:
             return f(type_tag<double>{});
         default:
-            throw DtypeError(std::string("xgrad::") + op + ": expected a floating tensor " +
-                             "(float32 or float64), got " + dtype_name(d));
+            raise<DtypeError>(op, "expected a floating tensor ", "(float32 or float64), got ",
+                              dtype_name(d));
     }
 }
 
@@ -38,8 +39,8 @@ decltype(auto) dispatch_numeric(Dtype d, const char* op, F&& f) {
         case Dtype::i64:
             return f(type_tag<std::int64_t>{});
         default:
-            throw DtypeError(std::string("xgrad::") + op + ": not defined for " + dtype_name(d) +
-                             " tensors (convert with .to(...) first)");
+            raise<DtypeError>(op, "not defined for ", dtype_name(d),
+                              " tensors (convert with .to(...) first)");
     }
 }
 

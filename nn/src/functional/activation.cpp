@@ -6,6 +6,7 @@
 #include <string>
 
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/shape.hpp>
 #include <xgrad/nn/functional/activation.hpp>
 
@@ -14,11 +15,11 @@ namespace xgrad::nn::functional {
 namespace {
 
 void check_floating(const char* fn, const Tensor& x) {
-    if (!x.defined()) throw ValueError(std::string("xgrad::nn::") + fn + ": undefined input");
+    if (!x.defined()) raise<ValueError>((std::string("nn::") + fn).c_str(), "undefined input");
     if (!is_floating(x.dtype()))
-        throw DtypeError(std::string("xgrad::nn::") + fn +
-                         ": expected a floating tensor (float32 or float64), got " +
-                         dtype_name(x.dtype()) + " " + shape_str(x.shape()));
+        raise<DtypeError>((std::string("nn::") + fn).c_str(),
+                          "expected a floating tensor (float32 or float64), got ",
+                          dtype_name(x.dtype()), " ", shape_str(x.shape()));
 }
 
 // log(1 + exp(z)) for any z without overflow, with the exact derivative sigmoid(z) everywhere:
@@ -93,8 +94,8 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
         const Tensor inner = (x + x * x * x * 0.044715) * sqrt_2_over_pi;
         return x * (xgrad::tanh(inner) + 1.0) * 0.5;
     }
-    throw ValueError("xgrad::nn::gelu: approximate must be \"none\" or \"tanh\", got \"" +
-                     approximate + "\"");
+    raise<ValueError>("nn::gelu", "approximate must be \"none\" or \"tanh\", got \"", approximate,
+                      "\"");
 }
 
 Tensor silu(const Tensor& x) {
@@ -109,7 +110,7 @@ Tensor swish(const Tensor& x) {
 Tensor softplus(const Tensor& x, double beta, double threshold) {
     check_floating("softplus", x);
     if (beta == 0.0 || std::isnan(beta))
-        throw ValueError("xgrad::nn::softplus: beta must be a non-zero number, got " + num(beta));
+        raise<ValueError>("nn::softplus", "beta must be a non-zero number, got ", num(beta));
     const Tensor z = beta == 1.0 ? x : x * beta;
     const Tensor soft = beta == 1.0 ? log1p_exp(z) : log1p_exp(z) / beta;
     // Above the threshold softplus is x to within rounding (PyTorch's linear region).
@@ -125,8 +126,8 @@ Tensor mish(const Tensor& x) {
 Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
     check_floating("hardtanh", x);
     if (!(min_val <= max_val))
-        throw ValueError("xgrad::nn::hardtanh: min_val (" + num(min_val) +
-                         ") must not be above max_val (" + num(max_val) + ")");
+        raise<ValueError>("nn::hardtanh", "min_val (", num(min_val),
+                          ") must not be above max_val (", num(max_val), ")");
     // Inside (min_val, max_val) the input passes with gradient 1; outside, and exactly at the
     // bounds (as in PyTorch), the output is the constant bound with gradient 0.
     const Tensor inside = logical_and(x > min_val, x < max_val);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/shape.hpp>
 #include <xgrad/nn/functional/activation.hpp>
@@ -17,8 +18,9 @@ namespace xgrad::nn::functional {
 
 namespace {
 
-std::string err(const char* fn) {
-    return std::string("xgrad::nn::") + fn + ": ";
+// The op that raise() names in messages (it adds the "xgrad::"): "nn::<fn>".
+std::string op_name(const char* fn) {
+    return std::string("nn::") + fn;
 }
 
 std::string describe(const Tensor& t) {
@@ -32,31 +34,31 @@ std::string num(double v) {
 }
 
 void check_defined(const char* fn, const Tensor& t, const char* what) {
-    if (!t.defined()) throw ValueError(err(fn) + what + " is an undefined tensor");
+    if (!t.defined()) raise<ValueError>(op_name(fn).c_str(), what, " is an undefined tensor");
 }
 
 void check_floating(const char* fn, const Tensor& t, const char* what) {
     check_defined(fn, t, what);
     if (!is_floating(t.dtype()))
-        throw DtypeError(err(fn) + what + " must be a floating tensor (float32 or float64), got " +
-                         describe(t));
+        raise<DtypeError>(op_name(fn).c_str(), what,
+                          " must be a floating tensor (float32 or float64), got ", describe(t));
 }
 
 // Same dtype as the input (no silent casts); `what` names the tensor at fault.
 void check_dtype_as(const char* fn, const Tensor& t, const char* what, const Tensor& input) {
     if (t.dtype() != input.dtype())
-        throw DtypeError(err(fn) + what + " must have the input's dtype (" +
-                         dtype_name(input.dtype()) + "), got " + describe(t) +
-                         (t.dtype() == Dtype::i64
-                              ? "; int64 class indices are for cross_entropy / nll_loss"
-                              : ""));
+        raise<DtypeError>(
+            op_name(fn).c_str(), what, " must have the input's dtype (", dtype_name(input.dtype()),
+            "), got ", describe(t),
+            (t.dtype() == Dtype::i64 ? "; int64 class indices are for cross_entropy / nll_loss"
+                                     : ""));
 }
 
 void check_same_shape(const char* fn, const Tensor& a, const char* a_name, const Tensor& b,
                       const char* b_name) {
     if (a.shape() != b.shape())
-        throw ShapeError(err(fn) + a_name + " " + shape_str(a.shape()) + " and " + b_name + " " +
-                         shape_str(b.shape()) + " must have the same shape");
+        raise<ShapeError>(op_name(fn).c_str(), a_name, " ", shape_str(a.shape()), " and ", b_name,
+                          " ", shape_str(b.shape()), " must have the same shape");
 }
 
 // A floating input and a floating target of the same dtype and shape.
@@ -64,11 +66,11 @@ void check_value_target(const char* fn, const Tensor& input, const Tensor& targe
     check_floating(fn, input, "input");
     check_defined(fn, target, "target");
     if (!is_floating(target.dtype()))
-        throw DtypeError(err(fn) + "target must be a floating tensor of the input's dtype (" +
-                         dtype_name(input.dtype()) + "), got " + describe(target) +
-                         (target.dtype() == Dtype::i64
-                              ? "; int64 class indices are for cross_entropy / nll_loss"
-                              : ""));
+        raise<DtypeError>(
+            op_name(fn).c_str(), "target must be a floating tensor of the input's dtype (",
+            dtype_name(input.dtype()), "), got ", describe(target),
+            (target.dtype() == Dtype::i64 ? "; int64 class indices are for cross_entropy / nll_loss"
+                                          : ""));
     check_dtype_as(fn, target, "target", input);
     check_same_shape(fn, input, "input", target, "target");
 }
@@ -85,8 +87,8 @@ void check_broadcast_weight(const char* fn, const Tensor& w, const char* what,
         fits = ws == 1 || ws == input.shape()[static_cast<std::size_t>(input.dim() - k)];
     }
     if (!fits)
-        throw ShapeError(err(fn) + what + " of shape " + shape_str(w.shape()) +
-                         " does not broadcast to the input's shape " + shape_str(input.shape()));
+        raise<ShapeError>(op_name(fn).c_str(), what, " of shape ", shape_str(w.shape()),
+                          " does not broadcast to the input's shape ", shape_str(input.shape()));
 }
 
 // Calls f(flat position, value as double) for every element of an f32/f64/i64 tensor.
@@ -110,7 +112,7 @@ void for_each_value(const Tensor& t, F&& f) {
             break;
         }
         case Dtype::b8:
-            throw DtypeError("xgrad::nn: bool tensors hold no values to check");
+            raise<DtypeError>("nn", "bool tensors hold no values to check");
     }
 }
 
@@ -124,7 +126,8 @@ Tensor apply_reduction(const char* fn, const Tensor& loss, Reduction r) {
             // The mean of no elements is NaN, as in PyTorch.
             return loss.numel() == 0 ? sum(loss) / 0.0 : mean(loss);
     }
-    throw ValueError(err(fn) + "unknown reduction " + std::to_string(static_cast<int>(r)));
+    raise<ValueError>(op_name(fn).c_str(), "unknown reduction ",
+                      std::to_string(static_cast<int>(r)));
 }
 
 // A ±1 label (cosine_embedding, margin_ranking, hinge_embedding): int64 or the input's dtype,
@@ -132,12 +135,12 @@ Tensor apply_reduction(const char* fn, const Tensor& loss, Reduction r) {
 void check_sign_labels(const char* fn, const Tensor& y, const Tensor& input) {
     check_defined(fn, y, "y");
     if (y.dtype() != Dtype::i64 && y.dtype() != input.dtype())
-        throw DtypeError(err(fn) + "y must be int64 or the input's dtype (" +
-                         dtype_name(input.dtype()) + "), got " + describe(y));
+        raise<DtypeError>(op_name(fn).c_str(), "y must be int64 or the input's dtype (",
+                          dtype_name(input.dtype()), "), got ", describe(y));
     for_each_value(y, [&](std::int64_t i, double v) {
         if (v != 1.0 && v != -1.0)
-            throw ValueError(err(fn) + "y must hold 1 or -1, got " + num(v) + " at position " +
-                             std::to_string(i));
+            raise<ValueError>(op_name(fn).c_str(), "y must hold 1 or -1, got ", num(v),
+                              " at position ", std::to_string(i));
     });
 }
 
@@ -163,15 +166,16 @@ struct ClassLayout {
 ClassLayout class_layout(const char* fn, const Tensor& input) {
     check_floating(fn, input, "input");
     if (input.dim() < 1)
-        throw ShapeError(err(fn) + "input must be [C], [N, C] or [N, C, d1, ...], got " +
-                         describe(input));
+        raise<ShapeError>(op_name(fn).c_str(), "input must be [C], [N, C] or [N, C, d1, ...], got ",
+                          describe(input));
     ClassLayout l;
     l.class_dim = input.dim() == 1 ? 0 : 1;
     l.classes = input.size(l.class_dim);
     for (std::int64_t k = 0; k < input.dim(); ++k)
         if (k != l.class_dim) l.target_shape.push_back(input.shape()[static_cast<std::size_t>(k)]);
     if (l.classes == 0)
-        throw ShapeError(err(fn) + "input " + shape_str(input.shape()) + " has no classes");
+        raise<ShapeError>(op_name(fn).c_str(), "input ", shape_str(input.shape()),
+                          " has no classes");
     return l;
 }
 
@@ -181,9 +185,9 @@ void check_class_weight(const char* fn, const Tensor& weight, const Tensor& inpu
     check_floating(fn, weight, "weight");
     check_dtype_as(fn, weight, "weight", input);
     if (weight.dim() != 1 || weight.size(0) != classes)
-        throw ShapeError(err(fn) + "weight must be 1-D with one entry per class (" +
-                         std::to_string(classes) + " for input " + shape_str(input.shape()) +
-                         "), got shape " + shape_str(weight.shape()));
+        raise<ShapeError>(op_name(fn).c_str(), "weight must be 1-D with one entry per class (",
+                          std::to_string(classes), " for input ", shape_str(input.shape()),
+                          "), got shape ", shape_str(weight.shape()));
 }
 
 // The class weight shaped to broadcast along the class dim of `input`.
@@ -199,13 +203,13 @@ Tensor nll_from_log_probs(const char* fn, const Tensor& logp_in, const Tensor& t
                           const ClassLayout& layout, Reduction reduction, const Tensor& weight,
                           std::int64_t ignore_index, double label_smoothing) {
     if (target_in.dtype() != Dtype::i64)
-        throw DtypeError(err(fn) + "target must hold int64 class indices for input " +
-                         shape_str(logp_in.shape()) + ", got " + describe(target_in));
+        raise<DtypeError>(op_name(fn).c_str(), "target must hold int64 class indices for input ",
+                          shape_str(logp_in.shape()), ", got ", describe(target_in));
     if (target_in.shape() != layout.target_shape)
-        throw ShapeError(err(fn) + "target of shape " + shape_str(target_in.shape()) +
-                         " does not fit input " + shape_str(logp_in.shape()) +
-                         " (expected class indices of shape " + shape_str(layout.target_shape) +
-                         ")");
+        raise<ShapeError>(op_name(fn).c_str(), "target of shape ", shape_str(target_in.shape()),
+                          " does not fit input ", shape_str(logp_in.shape()),
+                          " (expected class indices of shape ", shape_str(layout.target_shape),
+                          ")");
     const std::int64_t C = layout.classes;
 
     // Range check, the safe index (ignored -> 0) and the 0/1 mask of counted targets; these are
@@ -224,10 +228,11 @@ Tensor nll_from_log_probs(const char* fn, const Tensor& logp_in, const Tensor& t
                 continue;
             }
             if (t[i] < 0 || t[i] >= C)
-                throw IndexError(err(fn) + "target " + std::to_string(t[i]) + " at position " +
-                                 std::to_string(i) + " is out of range for " + std::to_string(C) +
-                                 " classes (expected a class in [0, " + std::to_string(C) +
-                                 ") or ignore_index " + std::to_string(ignore_index) + ")");
+                raise<IndexError>(op_name(fn).c_str(), "target ", std::to_string(t[i]),
+                                  " at position ", std::to_string(i), " is out of range for ",
+                                  std::to_string(C), " classes (expected a class in [0, ",
+                                  std::to_string(C), ") or ignore_index ",
+                                  std::to_string(ignore_index), ")");
             s[i] = t[i];
             v[i] = true;
         }
@@ -261,7 +266,8 @@ Tensor nll_from_log_probs(const char* fn, const Tensor& logp_in, const Tensor& t
             // every target is ignored, as in PyTorch).
             return sum(loss) / sum(w);
     }
-    throw ValueError(err(fn) + "unknown reduction " + std::to_string(static_cast<int>(reduction)));
+    raise<ValueError>(op_name(fn).c_str(), "unknown reduction ",
+                      std::to_string(static_cast<int>(reduction)));
 }
 
 }  // namespace
@@ -307,7 +313,7 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1L
     const char* fn = "smooth_l1_loss";
     check_value_target(fn, input, target);
     if (!(o.beta >= 0.0))
-        throw ValueError(err(fn) + "beta must be non-negative, got " + num(o.beta));
+        raise<ValueError>(op_name(fn).c_str(), "beta must be non-negative, got ", num(o.beta));
     const Tensor d = input - target;
     const Tensor ad = abs(d);
     if (o.beta == 0.0) return apply_reduction(fn, ad, o.reduction);
@@ -319,7 +325,8 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1L
 Tensor huber_loss(const Tensor& input, const Tensor& target, const HuberLossOptions& o) {
     const char* fn = "huber_loss";
     check_value_target(fn, input, target);
-    if (!(o.delta > 0.0)) throw ValueError(err(fn) + "delta must be positive, got " + num(o.delta));
+    if (!(o.delta > 0.0))
+        raise<ValueError>(op_name(fn).c_str(), "delta must be positive, got ", num(o.delta));
     const Tensor d = input - target;
     const Tensor ad = abs(d);
     const Tensor loss = where(ad < o.delta, d * d * 0.5, (ad - 0.5 * o.delta) * o.delta);
@@ -332,9 +339,10 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BCE
     check_broadcast_weight(fn, o.weight, "weight", input);
     for_each_value(input, [&](std::int64_t i, double v) {
         if (!(v >= 0.0 && v <= 1.0))
-            throw ValueError(err(fn) + "input holds probabilities, so every element must be in " +
-                             "[0, 1], got " + num(v) + " at position " + std::to_string(i) +
-                             " (for logits use binary_cross_entropy_with_logits)");
+            raise<ValueError>(op_name(fn).c_str(),
+                              "input holds probabilities, so every element must be in ",
+                              "[0, 1], got ", num(v), " at position ", std::to_string(i),
+                              " (for logits use binary_cross_entropy_with_logits)");
     });
     const Tensor one = scalar_like(1.0, input, fn);
     const Tensor zero = scalar_like(0.0, input, fn);
@@ -375,29 +383,30 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
     check_class_weight(fn, o.weight, input, layout.classes);
     const double eps = o.label_smoothing;
     if (!(eps >= 0.0 && eps <= 1.0))
-        throw ValueError(err(fn) + "label_smoothing must be in [0, 1], got " + num(eps));
+        raise<ValueError>(op_name(fn).c_str(), "label_smoothing must be in [0, 1], got ", num(eps));
 
     const bool probabilities = target.shape() == input.shape();
     if (!probabilities) {
         // A floating target with as many dims as the input is a probability target of the
         // wrong shape; otherwise it is meant as class indices.
         if (is_floating(target.dtype()) && target.dim() == input.dim())
-            throw ShapeError(err(fn) + "class-probability target " + shape_str(target.shape()) +
-                             " must have the input's shape " + shape_str(input.shape()));
+            raise<ShapeError>(op_name(fn).c_str(), "class-probability target ",
+                              shape_str(target.shape()), " must have the input's shape ",
+                              shape_str(input.shape()));
         const Tensor logp = log_softmax(input, layout.class_dim);
         return nll_from_log_probs(fn, logp, target, layout, o.reduction, o.weight, o.ignore_index,
                                   eps);
     }
 
     if (!is_floating(target.dtype()))
-        throw DtypeError(err(fn) + "a target of the input's shape " + shape_str(input.shape()) +
-                         " holds class probabilities and must be floating, got " +
-                         describe(target) + " (class indices have shape " +
-                         shape_str(layout.target_shape) + ")");
+        raise<DtypeError>(op_name(fn).c_str(), "a target of the input's shape ",
+                          shape_str(input.shape()),
+                          " holds class probabilities and must be floating, got ", describe(target),
+                          " (class indices have shape ", shape_str(layout.target_shape), ")");
     check_dtype_as(fn, target, "target", input);
     if (o.ignore_index >= 0)
-        throw ValueError(err(fn) + "ignore_index (" + std::to_string(o.ignore_index) +
-                         ") is not supported for class-probability targets");
+        raise<ValueError>(op_name(fn).c_str(), "ignore_index (", std::to_string(o.ignore_index),
+                          ") is not supported for class-probability targets");
     const std::int64_t C = layout.classes;
     const Tensor logp = log_softmax(input, layout.class_dim);
     const Tensor p = eps > 0.0 ? target * (1.0 - eps) + eps / double(C) : target;
@@ -413,8 +422,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
             // Divided by the number of samples (N * d1 * ...); NaN for an empty batch.
             return sum(loss) / double(input.numel() / C);
     }
-    throw ValueError(err(fn) + "unknown reduction " +
-                     std::to_string(static_cast<int>(o.reduction)));
+    raise<ValueError>(op_name(fn).c_str(), "unknown reduction ",
+                      std::to_string(static_cast<int>(o.reduction)));
 }
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions& o) {
@@ -449,8 +458,8 @@ Tensor kl_div(const Tensor& input, const Tensor& target, const KLDivLossOptions&
         case KLDivReduction::batchmean:
             return input.dim() == 0 ? sum(loss) : sum(loss) / double(input.size(0));
     }
-    throw ValueError(err(fn) + "unknown reduction " +
-                     std::to_string(static_cast<int>(o.reduction)));
+    raise<ValueError>(op_name(fn).c_str(), "unknown reduction ",
+                      std::to_string(static_cast<int>(o.reduction)));
 }
 
 Tensor cosine_embedding_loss(const Tensor& x1, const Tensor& x2, const Tensor& y,
@@ -462,13 +471,14 @@ Tensor cosine_embedding_loss(const Tensor& x1, const Tensor& x2, const Tensor& y
     check_same_shape(fn, x1, "x1", x2, "x2");
     check_defined(fn, y, "y");
     if (x1.dim() != 1 && x1.dim() != 2)
-        throw ShapeError(err(fn) +
-                         "x1 and x2 must be [N, D] (with y [N]) or [D] (with y []), got " +
-                         shape_str(x1.shape()));
+        raise<ShapeError>(op_name(fn).c_str(),
+                          "x1 and x2 must be [N, D] (with y [N]) or [D] (with y []), got ",
+                          shape_str(x1.shape()));
     const Shape y_shape = x1.dim() == 2 ? Shape{x1.size(0)} : Shape{};
     if (y.shape() != y_shape)
-        throw ShapeError(err(fn) + "y of shape " + shape_str(y.shape()) + " does not fit x1 " +
-                         shape_str(x1.shape()) + " (expected " + shape_str(y_shape) + ")");
+        raise<ShapeError>(op_name(fn).c_str(), "y of shape ", shape_str(y.shape()),
+                          " does not fit x1 ", shape_str(x1.shape()), " (expected ",
+                          shape_str(y_shape), ")");
     check_sign_labels(fn, y, x1);
 
     constexpr double eps = 1e-12;  // as PyTorch, keeps the norms of zero vectors positive

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/nn/functional/activation.hpp>
 #include <xgrad/nn/layers/activation.hpp>
 
@@ -66,8 +67,8 @@ Tensor SELU::forward(const Tensor& x) {
 
 GELU::GELU(std::string approx) : approximate(std::move(approx)) {
     if (approximate != "none" && approximate != "tanh")
-        throw ValueError("xgrad::nn::GELU: approximate must be \"none\" or \"tanh\", got \"" +
-                         approximate + "\"");
+        raise<ValueError>("nn::GELU", "approximate must be \"none\" or \"tanh\", got \"",
+                          approximate, "\"");
 }
 Tensor GELU::forward(const Tensor& x) {
     return F::gelu(x, approximate);
@@ -82,8 +83,7 @@ Tensor SiLU::forward(const Tensor& x) {
 
 Softplus::Softplus(double b, double t) : beta(b), threshold(t) {
     if (beta == 0.0 || std::isnan(beta))
-        throw ValueError("xgrad::nn::Softplus: beta must be a non-zero number, got " +
-                         py_float(beta));
+        raise<ValueError>("nn::Softplus", "beta must be a non-zero number, got ", py_float(beta));
 }
 Tensor Softplus::forward(const Tensor& x) {
     return F::softplus(x, beta, threshold);
@@ -98,8 +98,8 @@ Tensor Mish::forward(const Tensor& x) {
 
 Hardtanh::Hardtanh(double lo, double hi) : min_val(lo), max_val(hi) {
     if (!(min_val <= max_val))
-        throw ValueError("xgrad::nn::Hardtanh: min_val (" + py_float(min_val) +
-                         ") must not be above max_val (" + py_float(max_val) + ")");
+        raise<ValueError>("nn::Hardtanh", "min_val (", py_float(min_val),
+                          ") must not be above max_val (", py_float(max_val), ")");
 }
 Tensor Hardtanh::forward(const Tensor& x) {
     return F::hardtanh(x, min_val, max_val);

@@ -2,6 +2,7 @@
 #include <string>
 
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/nn/init.hpp>
 #include <xgrad/nn/layers/conv.hpp>
@@ -14,12 +15,10 @@ std::string size2d_str(const Size2d& s) {
 
 namespace {
 
-const char* kPrefix = "xgrad::nn::Conv2d: ";
-
 void check_at_least(const Size2d& s, std::int64_t lo, const char* what) {
     if (s.h < lo || s.w < lo)
-        throw ValueError(std::string(kPrefix) + what + " must be " +
-                         (lo > 0 ? "positive" : "non-negative") + ", got " + size2d_str(s));
+        raise<ValueError>("nn::Conv2d", what, " must be ", (lo > 0 ? "positive" : "non-negative"),
+                          ", got ", size2d_str(s));
 }
 
 // Output extent of one spatial dim, or -1 when the dilated kernel does not fit.
@@ -34,15 +33,15 @@ std::int64_t out_extent(std::int64_t in, std::int64_t k, std::int64_t s, std::in
 Conv2d::Conv2d(std::int64_t in, std::int64_t out, Size2d k, Conv2dOptions o)
     : in_channels(in), out_channels(out), kernel_size(k), options(o) {
     if (in <= 0 || out <= 0)
-        throw ValueError(std::string(kPrefix) + "channel counts must be positive, got in=" +
-                         std::to_string(in) + ", out=" + std::to_string(out));
+        raise<ValueError>("nn::Conv2d",
+                          "channel counts must be positive, got in=", std::to_string(in),
+                          ", out=", std::to_string(out));
     if (o.groups <= 0)
-        throw ValueError(std::string(kPrefix) + "groups must be positive, got " +
-                         std::to_string(o.groups));
+        raise<ValueError>("nn::Conv2d", "groups must be positive, got ", std::to_string(o.groups));
     if (in % o.groups != 0 || out % o.groups != 0)
-        throw ValueError(std::string(kPrefix) + "in_channels (" + std::to_string(in) +
-                         ") and out_channels (" + std::to_string(out) +
-                         ") must both be divisible by groups (" + std::to_string(o.groups) + ")");
+        raise<ValueError>("nn::Conv2d", "in_channels (", std::to_string(in), ") and out_channels (",
+                          std::to_string(out), ") must both be divisible by groups (",
+                          std::to_string(o.groups), ")");
     check_at_least(k, 1, "kernel_size");
     check_at_least(o.stride, 1, "stride");
     check_at_least(o.dilation, 1, "dilation");
@@ -60,27 +59,25 @@ Conv2d::Conv2d(std::int64_t in, std::int64_t out, Size2d k, Conv2dOptions o)
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
-    if (!x.defined()) throw ValueError(std::string(kPrefix) + "undefined input");
+    if (!x.defined()) raise<ValueError>("nn::Conv2d", "undefined input");
     if (x.dim() != 4 || x.size(1) != in_channels)
-        throw ShapeError(std::string(kPrefix) + "expected input [N, " +
-                         std::to_string(in_channels) + ", H, W] (4-D with " +
-                         std::to_string(in_channels) + " channels), got shape " +
-                         shape_str(x.shape()));
+        raise<ShapeError>("nn::Conv2d", "expected input [N, ", std::to_string(in_channels),
+                          ", H, W] (4-D with ", std::to_string(in_channels),
+                          " channels), got shape ", shape_str(x.shape()));
     if (x.dtype() != weight.dtype())
-        throw DtypeError(std::string(kPrefix) + "input is " + dtype_name(x.dtype()) +
-                         " but the weight is " + dtype_name(weight.dtype()) +
-                         " (convert one with .to())");
+        raise<DtypeError>("nn::Conv2d", "input is ", dtype_name(x.dtype()), " but the weight is ",
+                          dtype_name(weight.dtype()), " (convert one with .to())");
     const Conv2dOptions& o = options;
     const std::int64_t n = x.size(0), h = x.size(2), w = x.size(3);
     const std::int64_t oh = out_extent(h, kernel_size.h, o.stride.h, o.padding.h, o.dilation.h);
     const std::int64_t ow = out_extent(w, kernel_size.w, o.stride.w, o.padding.w, o.dilation.w);
     if (oh < 1 || ow < 1)
-        throw ShapeError(std::string(kPrefix) + "input of shape " + shape_str(x.shape()) +
-                         " is too small: padded size (" + std::to_string(h + 2 * o.padding.h) +
-                         ", " + std::to_string(w + 2 * o.padding.w) +
-                         ") is smaller than the dilated kernel (" +
-                         std::to_string(o.dilation.h * (kernel_size.h - 1) + 1) + ", " +
-                         std::to_string(o.dilation.w * (kernel_size.w - 1) + 1) + ")");
+        raise<ShapeError>("nn::Conv2d", "input of shape ", shape_str(x.shape()),
+                          " is too small: padded size (", std::to_string(h + 2 * o.padding.h), ", ",
+                          std::to_string(w + 2 * o.padding.w),
+                          ") is smaller than the dilated kernel (",
+                          std::to_string(o.dilation.h * (kernel_size.h - 1) + 1), ", ",
+                          std::to_string(o.dilation.w * (kernel_size.w - 1) + 1), ")");
 
     UnfoldOptions u;
     u.kernel_size = {kernel_size.h, kernel_size.w};

@@ -2,6 +2,7 @@
 #include <string>
 
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/nn/layers/dropout.hpp>
 
@@ -17,17 +18,17 @@ std::string num_str(double v) {
 
 Dropout::Dropout(double prob) : p(prob) {
     if (!(p >= 0.0 && p <= 1.0))  // NaN fails too
-        throw ValueError("xgrad::nn::Dropout: probability p must be in [0, 1], got " + num_str(p));
+        raise<ValueError>("nn::Dropout", "probability p must be in [0, 1], got ", num_str(p));
 }
 
 Tensor Dropout::forward(const Tensor& x) {
-    if (!x.defined()) throw ValueError("xgrad::nn::Dropout: undefined input");
+    if (!x.defined()) raise<ValueError>("nn::Dropout", "undefined input");
     if (!(p >= 0.0 && p <= 1.0))  // p is a public field: re-check after user edits
-        throw ValueError("xgrad::nn::Dropout: probability p must be in [0, 1], got " + num_str(p));
+        raise<ValueError>("nn::Dropout", "probability p must be in [0, 1], got ", num_str(p));
     if (!is_training() || p == 0.0) return x;
     if (!is_floating(x.dtype()))
-        throw DtypeError("xgrad::nn::Dropout: needs a floating input, got " +
-                         std::string(dtype_name(x.dtype())) + " of shape " + shape_str(x.shape()));
+        raise<DtypeError>("nn::Dropout", "needs a floating input, got ",
+                          std::string(dtype_name(x.dtype())), " of shape ", shape_str(x.shape()));
     if (p == 1.0) return x * 0.0;  // everything dropped (keeps the graph: zero gradient)
     // Keep each element with probability 1 - p (a uniform draw below 1 - p), scale survivors.
     const Tensor keep = rand_like(x) < (1.0 - p);

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/nn/init.hpp>
 #include <xgrad/nn/layers/linear.hpp>
@@ -10,16 +11,16 @@ namespace xgrad::nn {
 namespace {
 void check_features(const char* layer, std::int64_t in, std::int64_t out) {
     if (in <= 0 || out <= 0)
-        throw ValueError(std::string("xgrad::nn::") + layer +
-                         ": feature sizes must be positive, got in=" + std::to_string(in) +
-                         ", out=" + std::to_string(out));
+        raise<ValueError>((std::string("nn::") + layer).c_str(),
+                          "feature sizes must be positive, got in=", std::to_string(in),
+                          ", out=", std::to_string(out));
 }
 void check_input(const char* layer, const Tensor& x, std::int64_t in) {
-    if (!x.defined()) throw ValueError(std::string("xgrad::nn::") + layer + ": undefined input");
+    if (!x.defined()) raise<ValueError>((std::string("nn::") + layer).c_str(), "undefined input");
     if (x.dim() < 1 || x.size(-1) != in)
-        throw ShapeError(std::string("xgrad::nn::") + layer +
-                         ": expected input with last dimension " + std::to_string(in) +
-                         " (in_features), got shape " + shape_str(x.shape()));
+        raise<ShapeError>((std::string("nn::") + layer).c_str(),
+                          "expected input with last dimension ", std::to_string(in),
+                          " (in_features), got shape ", shape_str(x.shape()));
 }
 }  // namespace
 
@@ -56,7 +57,7 @@ Neuron::Neuron(std::int64_t in, Activation activation, std::string activation_na
       activation_(std::move(activation)),
       activation_name_(std::move(activation_name)) {
     check_features("Neuron", in, 1);
-    if (!activation_) throw ValueError("xgrad::nn::Neuron: the activation is empty");
+    if (!activation_) raise<ValueError>("nn::Neuron", "the activation is empty");
     const double bound = 1.0 / std::sqrt(double(in));
     Tensor w = empty({1, in}), b = empty({1});
     init::uniform_(w, -bound, bound);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/nn/layers/loss.hpp>
 
 namespace xgrad::nn {
@@ -37,8 +38,8 @@ std::string reduction_repr(F::Reduction r) {
 
 void check_nonnegative(const char* layer, const char* what, double v) {
     if (!(v >= 0.0))
-        throw ValueError(std::string("xgrad::nn::") + layer + ": " + what +
-                         " must be non-negative, got " + py_float(v));
+        raise<ValueError>((std::string("nn::") + layer).c_str(), what,
+                          " must be non-negative, got ", py_float(v));
 }
 
 }  // namespace
@@ -69,8 +70,7 @@ std::string SmoothL1Loss::extra_repr() const {
 
 HuberLoss::HuberLoss(HuberLossOptions o) : options(o) {
     if (!(options.delta > 0.0))
-        throw ValueError("xgrad::nn::HuberLoss: delta must be positive, got " +
-                         py_float(options.delta));
+        raise<ValueError>("nn::HuberLoss", "delta must be positive, got ", py_float(options.delta));
 }
 Tensor HuberLoss::forward(const Tensor& input, const Tensor& target) const {
     return F::huber_loss(input, target, options);
@@ -104,8 +104,8 @@ std::string BCEWithLogitsLoss::extra_repr() const {
 CrossEntropyLoss::CrossEntropyLoss(CrossEntropyLossOptions o) : options(std::move(o)) {
     const double eps = options.label_smoothing;
     if (!(eps >= 0.0 && eps <= 1.0))
-        throw ValueError("xgrad::nn::CrossEntropyLoss: label_smoothing must be in [0, 1], got " +
-                         py_float(eps));
+        raise<ValueError>("nn::CrossEntropyLoss", "label_smoothing must be in [0, 1], got ",
+                          py_float(eps));
     if (options.weight.defined()) options.weight = register_buffer("weight", options.weight);
 }
 Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) const {

@@ -3,6 +3,7 @@
 
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/nn/layers/normalization.hpp>
 
@@ -30,12 +31,12 @@ Axes all_but(std::int64_t ndim, std::int64_t keep) {
 
 void check_dtype(const std::string& layer, const Tensor& x, const Tensor& reference) {
     if (!is_floating(x.dtype()))
-        throw DtypeError("xgrad::nn::" + layer + ": needs a floating input, got " +
-                         dtype_name(x.dtype()) + " of shape " + shape_str(x.shape()));
+        raise<DtypeError>(("nn::" + layer).c_str(), "needs a floating input, got ",
+                          dtype_name(x.dtype()), " of shape ", shape_str(x.shape()));
     if (reference.defined() && reference.dtype() != x.dtype())
-        throw DtypeError("xgrad::nn::" + layer + ": input is " + dtype_name(x.dtype()) +
-                         " but the layer is " + dtype_name(reference.dtype()) +
-                         " (convert the module with .to(" + dtype_name(x.dtype()) + "))");
+        raise<DtypeError>(("nn::" + layer).c_str(), "input is ", dtype_name(x.dtype()),
+                          " but the layer is ", dtype_name(reference.dtype()),
+                          " (convert the module with .to(", dtype_name(x.dtype()), "))");
 }
 
 }  // namespace
@@ -46,11 +47,12 @@ BatchNormBase::BatchNormBase(const char* layer, std::int64_t n, BatchNormOptions
     : num_features(n), options(o) {
     // name() would still say "BatchNormBase" here (the derived part is not constructed yet),
     // hence `layer`.
-    const std::string pre = std::string("xgrad::nn::") + layer + ": ";
-    if (n <= 0) throw ValueError(pre + "num_features must be positive, got " + std::to_string(n));
-    if (!(o.eps > 0)) throw ValueError(pre + "eps must be positive, got " + num_str(o.eps));
+    const std::string op = std::string("nn::") + layer;
+    if (n <= 0)
+        raise<ValueError>(op.c_str(), "num_features must be positive, got ", std::to_string(n));
+    if (!(o.eps > 0)) raise<ValueError>(op.c_str(), "eps must be positive, got ", num_str(o.eps));
     if (o.momentum && !(*o.momentum >= 0 && *o.momentum <= 1))
-        throw ValueError(pre + "momentum must be in [0, 1], got " + num_str(*o.momentum));
+        raise<ValueError>(op.c_str(), "momentum must be in [0, 1], got ", num_str(*o.momentum));
     if (o.affine) {
         weight = register_parameter("weight", ones({n}));
         bias = register_parameter("bias", zeros({n}));
@@ -71,7 +73,7 @@ void BatchNormBase::reset_running_stats() {
 }
 
 Tensor BatchNormBase::forward(const Tensor& x) {
-    if (!x.defined()) throw ValueError("xgrad::nn::" + name() + ": undefined input");
+    if (!x.defined()) raise<ValueError>(("nn::" + name()).c_str(), "undefined input");
     check_input(x);
     check_dtype(name(), x, options.affine ? weight : running_mean);
 
@@ -84,10 +86,10 @@ Tensor BatchNormBase::forward(const Tensor& x) {
     if (is_training() || !options.track_running_stats) {
         const std::int64_t count = x.numel() / c;  // values per channel
         if (is_training() && count <= 1)
-            throw ValueError("xgrad::nn::" + name() +
-                             ": expected more than 1 value per channel when training, got input "
-                             "shape " +
-                             shape_str(x.shape()));
+            raise<ValueError>(
+                ("nn::" + name()).c_str(),
+                "expected more than 1 value per channel when training, got input shape ",
+                shape_str(x.shape()));
         const Tensor mean = x.mean(dims, true);
         centred = x - mean;
         const Tensor var = (centred * centred).mean(dims, true);  // biased, for normalising
@@ -121,18 +123,17 @@ std::string BatchNormBase::extra_repr() const {
 
 void BatchNorm1d::check_input(const Tensor& x) const {
     if ((x.dim() != 2 && x.dim() != 3) || x.size(1) != num_features)
-        throw ShapeError("xgrad::nn::BatchNorm1d: expected input [N, " +
-                         std::to_string(num_features) + "] or [N, " + std::to_string(num_features) +
-                         ", L] (2-D or 3-D with " + std::to_string(num_features) +
-                         " channels), got shape " + shape_str(x.shape()));
+        raise<ShapeError>("nn::BatchNorm1d", "expected input [N, ", std::to_string(num_features),
+                          "] or [N, ", std::to_string(num_features), ", L] (2-D or 3-D with ",
+                          std::to_string(num_features), " channels), got shape ",
+                          shape_str(x.shape()));
 }
 
 void BatchNorm2d::check_input(const Tensor& x) const {
     if (x.dim() != 4 || x.size(1) != num_features)
-        throw ShapeError("xgrad::nn::BatchNorm2d: expected input [N, " +
-                         std::to_string(num_features) + ", H, W] (4-D with " +
-                         std::to_string(num_features) + " channels), got shape " +
-                         shape_str(x.shape()));
+        raise<ShapeError>("nn::BatchNorm2d", "expected input [N, ", std::to_string(num_features),
+                          ", H, W] (4-D with ", std::to_string(num_features),
+                          " channels), got shape ", shape_str(x.shape()));
 }
 
 // ---- LayerNorm ---------------------------------------------------------------------------
@@ -140,13 +141,13 @@ void BatchNorm2d::check_input(const Tensor& x) const {
 LayerNorm::LayerNorm(Shape shape, LayerNormOptions o)
     : normalized_shape(std::move(shape)), options(o) {
     if (normalized_shape.empty())
-        throw ValueError("xgrad::nn::LayerNorm: normalized_shape must have at least one dim");
+        raise<ValueError>("nn::LayerNorm", "normalized_shape must have at least one dim");
     for (auto d : normalized_shape)
         if (d <= 0)
-            throw ValueError("xgrad::nn::LayerNorm: normalized_shape must be positive, got " +
-                             shape_str(normalized_shape));
+            raise<ValueError>("nn::LayerNorm", "normalized_shape must be positive, got ",
+                              shape_str(normalized_shape));
     if (!(o.eps > 0))
-        throw ValueError("xgrad::nn::LayerNorm: eps must be positive, got " + num_str(o.eps));
+        raise<ValueError>("nn::LayerNorm", "eps must be positive, got ", num_str(o.eps));
     if (o.elementwise_affine) {
         weight = register_parameter("weight", ones(normalized_shape));
         bias = register_parameter("bias", zeros(normalized_shape));
@@ -154,15 +155,15 @@ LayerNorm::LayerNorm(Shape shape, LayerNormOptions o)
 }
 
 Tensor LayerNorm::forward(const Tensor& x) {
-    if (!x.defined()) throw ValueError("xgrad::nn::LayerNorm: undefined input");
+    if (!x.defined()) raise<ValueError>("nn::LayerNorm", "undefined input");
     const std::int64_t k = static_cast<std::int64_t>(normalized_shape.size());
     bool fits = x.dim() >= k;
     for (std::int64_t i = 0; fits && i < k; ++i)
         fits = x.size(x.dim() - k + i) == normalized_shape[static_cast<std::size_t>(i)];
     if (!fits)
-        throw ShapeError("xgrad::nn::LayerNorm: expected input with trailing dimensions " +
-                         shape_str(normalized_shape) + " (normalized_shape), got shape " +
-                         shape_str(x.shape()));
+        raise<ShapeError>("nn::LayerNorm", "expected input with trailing dimensions ",
+                          shape_str(normalized_shape), " (normalized_shape), got shape ",
+                          shape_str(x.shape()));
     check_dtype("LayerNorm", x, weight);
     Axes dims;
     for (std::int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/nn/layers/pooling.hpp>
 
@@ -11,34 +12,35 @@ namespace xgrad::nn {
 
 namespace {
 
-std::string prefix(const char* layer) {
-    return std::string("xgrad::nn::") + layer + ": ";
+// The op that raise() names in messages (it adds the "xgrad::"): "nn::<layer>".
+std::string op_name(const char* layer) {
+    return std::string("nn::") + layer;
 }
 
 void check_at_least(const char* layer, const Size2d& s, std::int64_t lo, const char* what) {
     if (s.h < lo || s.w < lo)
-        throw ValueError(prefix(layer) + what + " must be " +
-                         (lo > 0 ? "positive" : "non-negative") + ", got " + size2d_str(s));
+        raise<ValueError>(op_name(layer).c_str(), what, " must be ",
+                          (lo > 0 ? "positive" : "non-negative"), ", got ", size2d_str(s));
 }
 
 // PyTorch's rule for pooling: padding at most half the kernel, so no window is all padding.
 void check_padding(const char* layer, const Size2d& padding, const Size2d& kernel) {
     check_at_least(layer, padding, 0, "padding");
     if (padding.h > kernel.h / 2 || padding.w > kernel.w / 2)
-        throw ValueError(prefix(layer) + "padding " + size2d_str(padding) +
-                         " must be at most half of kernel_size " + size2d_str(kernel));
+        raise<ValueError>(op_name(layer).c_str(), "padding ", size2d_str(padding),
+                          " must be at most half of kernel_size ", size2d_str(kernel));
 }
 
 // Returns the input as [N, C, H, W] (an unbatched [C, H, W] gets N = 1).
 Tensor as_batched(const char* layer, const Tensor& x) {
-    if (!x.defined()) throw ValueError(prefix(layer) + "undefined input");
+    if (!x.defined()) raise<ValueError>(op_name(layer).c_str(), "undefined input");
     if (x.dim() != 3 && x.dim() != 4)
-        throw ShapeError(prefix(layer) +
-                         "expected input [N, C, H, W] or [C, H, W] (4-D or 3-D), got shape " +
-                         shape_str(x.shape()));
+        raise<ShapeError>(op_name(layer).c_str(),
+                          "expected input [N, C, H, W] or [C, H, W] (4-D or 3-D), got shape ",
+                          shape_str(x.shape()));
     if (!is_floating(x.dtype()))
-        throw DtypeError(prefix(layer) + "needs a floating input, got " + dtype_name(x.dtype()) +
-                         " of shape " + shape_str(x.shape()));
+        raise<DtypeError>(op_name(layer).c_str(), "needs a floating input, got ",
+                          dtype_name(x.dtype()), " of shape ", shape_str(x.shape()));
     return x.dim() == 3 ? x.unsqueeze(0) : x;
 }
 
@@ -51,11 +53,10 @@ std::int64_t out_extent(const char* layer, const Tensor& x, std::int64_t in, std
                         std::int64_t s, std::int64_t p, std::int64_t d) {
     const std::int64_t span = in + 2 * p - d * (k - 1) - 1;
     if (span < 0)
-        throw ShapeError(prefix(layer) + "input of shape " + shape_str(x.shape()) +
-                         " is too small: a spatial size of " + std::to_string(in) +
-                         " with padding " + std::to_string(p) + " is smaller than the " +
-                         (d > 1 ? "dilated " : "") + "kernel extent " +
-                         std::to_string(d * (k - 1) + 1));
+        raise<ShapeError>(op_name(layer).c_str(), "input of shape ", shape_str(x.shape()),
+                          " is too small: a spatial size of ", std::to_string(in), " with padding ",
+                          std::to_string(p), " is smaller than the ", (d > 1 ? "dilated " : ""),
+                          "kernel extent ", std::to_string(d * (k - 1) + 1));
     return span / s + 1;
 }
 
@@ -133,8 +134,8 @@ AvgPool2d::AvgPool2d(Size2d k, AvgPool2dOptions o)
     check_at_least("AvgPool2d", stride, 1, "stride");
     check_padding("AvgPool2d", padding, kernel_size);
     if (divisor_override && *divisor_override <= 0)
-        throw ValueError("xgrad::nn::AvgPool2d: divisor_override must be positive, got " +
-                         std::to_string(*divisor_override));
+        raise<ValueError>("nn::AvgPool2d", "divisor_override must be positive, got ",
+                          std::to_string(*divisor_override));
 }
 
 Tensor AvgPool2d::forward(const Tensor& input) {
@@ -179,8 +180,8 @@ AdaptiveAvgPool2d::AdaptiveAvgPool2d(Size2d out) : output_size(out) {
 Tensor AdaptiveAvgPool2d::forward(const Tensor& input) {
     const Tensor x = as_batched("AdaptiveAvgPool2d", input);
     if (x.size(2) == 0 || x.size(3) == 0)
-        throw ShapeError("xgrad::nn::AdaptiveAvgPool2d: input of shape " +
-                         shape_str(input.shape()) + " has an empty spatial dim");
+        raise<ShapeError>("nn::AdaptiveAvgPool2d", "input of shape ", shape_str(input.shape()),
+                          " has an empty spatial dim");
     const Tensor a_h = averaging_matrix(output_size.h, x.size(2), x.dtype());  // [oh, H]
     const Tensor a_w = averaging_matrix(output_size.w, x.size(3), x.dtype());  // [ow, W]
     // [oh, H] x [N, C, H, W] -> [N, C, oh, W]; then x A_w^T (a BLAS flag) -> [N, C, oh, ow].

@@ -3,6 +3,7 @@
 
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/ops.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/nn/init.hpp>
 #include <xgrad/nn/layers/recurrent.hpp>
@@ -11,15 +12,17 @@ namespace xgrad::nn {
 
 namespace {
 
-std::string where_in(const char* layer) {
-    return std::string("xgrad::nn::") + layer + ": ";
+// The op that raise() names in messages (it adds the "xgrad::"): "nn::<layer>".
+std::string op_name(const char* layer) {
+    return std::string("nn::") + layer;
 }
 
 void check_sizes(const char* layer, std::int64_t input_size, std::int64_t hidden_size) {
     if (input_size <= 0 || hidden_size <= 0)
-        throw ValueError(where_in(layer) + "input_size and hidden_size must be positive, got " +
-                         "input_size=" + std::to_string(input_size) +
-                         ", hidden_size=" + std::to_string(hidden_size));
+        raise<ValueError>(op_name(layer).c_str(),
+                          "input_size and hidden_size must be positive, got ",
+                          "input_size=", std::to_string(input_size),
+                          ", hidden_size=", std::to_string(hidden_size));
 }
 
 // A parameter drawn from U(-1/sqrt(hidden), 1/sqrt(hidden)), as every PyTorch RNN parameter.
@@ -32,21 +35,21 @@ Tensor uniform_param(const Shape& shape, std::int64_t hidden_size) {
 
 void check_dtype(const char* layer, const char* what, const Tensor& t, Dtype param_dtype) {
     if (t.dtype() != param_dtype)
-        throw DtypeError(where_in(layer) + what + " is " + dtype_name(t.dtype()) +
-                         " but the parameters are " + dtype_name(param_dtype) +
-                         " (convert one of them, e.g. module.to(...))");
+        raise<DtypeError>(op_name(layer).c_str(), what, " is ", dtype_name(t.dtype()),
+                          " but the parameters are ", dtype_name(param_dtype),
+                          " (convert one of them, e.g. module.to(...))");
 }
 
 // Validates a cell's input ([N, input_size] or unbatched [input_size]); returns whether it is
 // unbatched.
 bool check_cell_input(const char* layer, const Tensor& x, std::int64_t input_size,
                       Dtype param_dtype) {
-    if (!x.defined()) throw ValueError(where_in(layer) + "undefined input");
+    if (!x.defined()) raise<ValueError>(op_name(layer).c_str(), "undefined input");
     if ((x.dim() != 1 && x.dim() != 2) || x.size(-1) != input_size)
-        throw ShapeError(where_in(layer) + "expected input of shape [N, " +
-                         std::to_string(input_size) + "] or [" + std::to_string(input_size) +
-                         "] (input_size=" + std::to_string(input_size) + "), got " +
-                         shape_str(x.shape()));
+        raise<ShapeError>(op_name(layer).c_str(), "expected input of shape [N, ",
+                          std::to_string(input_size), "] or [", std::to_string(input_size),
+                          "] (input_size=", std::to_string(input_size), "), got ",
+                          shape_str(x.shape()));
     check_dtype(layer, "the input", x, param_dtype);
     return x.dim() == 1;
 }
@@ -60,9 +63,9 @@ Tensor cell_state(const char* layer, const char* what, const Tensor& s, const Te
     if (!s.defined()) return zeros({n, hidden_size}, TensorOptions{param_dtype});
     const Shape expected = unbatched ? Shape{hidden_size} : Shape{n, hidden_size};
     if (s.shape() != expected)
-        throw ShapeError(where_in(layer) + "expected " + what + " of shape " + shape_str(expected) +
-                         " for input of shape " + shape_str(input.shape()) + ", got " +
-                         shape_str(s.shape()));
+        raise<ShapeError>(op_name(layer).c_str(), "expected ", what, " of shape ",
+                          shape_str(expected), " for input of shape ", shape_str(input.shape()),
+                          ", got ", shape_str(s.shape()));
     check_dtype(layer, what, s, param_dtype);
     return unbatched ? unsqueeze(s, 0) : s;
 }
@@ -122,8 +125,8 @@ RNNCell::RNNCell(std::int64_t in, std::int64_t hidden, RNNCellOptions options)
     : input_size(in), hidden_size(hidden), nonlinearity(options.nonlinearity) {
     check_sizes("RNNCell", in, hidden);
     if (nonlinearity != "tanh" && nonlinearity != "relu")
-        throw ValueError("xgrad::nn::RNNCell: nonlinearity must be \"tanh\" or \"relu\", got \"" +
-                         nonlinearity + "\"");
+        raise<ValueError>("nn::RNNCell", "nonlinearity must be \"tanh\" or \"relu\", got \"",
+                          nonlinearity, "\"");
     weight_ih = register_parameter("weight_ih", uniform_param({hidden, in}, hidden));
     weight_hh = register_parameter("weight_hh", uniform_param({hidden, hidden}, hidden));
     if (options.bias) {
@@ -231,11 +234,11 @@ LSTM::LSTM(std::int64_t in, std::int64_t hidden, LSTMOptions opts)
     : input_size(in), hidden_size(hidden), options(opts) {
     check_sizes("LSTM", in, hidden);
     if (options.num_layers < 1)
-        throw ValueError("xgrad::nn::LSTM: num_layers must be at least 1, got " +
-                         std::to_string(options.num_layers));
+        raise<ValueError>("nn::LSTM", "num_layers must be at least 1, got ",
+                          std::to_string(options.num_layers));
     if (!(options.dropout >= 0.0 && options.dropout <= 1.0))
-        throw ValueError("xgrad::nn::LSTM: dropout must be in [0, 1], got " +
-                         std::to_string(options.dropout));
+        raise<ValueError>("nn::LSTM", "dropout must be in [0, 1], got ",
+                          std::to_string(options.dropout));
     for (std::int64_t l = 0; l < options.num_layers; ++l) {
         const std::string k = "_l" + std::to_string(l);
         const std::int64_t layer_in = l == 0 ? in : hidden;
@@ -264,35 +267,32 @@ LSTMOutput LSTM::forward(const Tensor& input, const LSTMState& state) {
     const std::int64_t layers = options.num_layers;
     const std::string layout = options.batch_first ? "[N, T, " : "[T, N, ";
     const std::string batch_first = options.batch_first ? "true" : "false";
-    if (!input.defined()) throw ValueError("xgrad::nn::LSTM: undefined input");
+    if (!input.defined()) raise<ValueError>("nn::LSTM", "undefined input");
     if (input.dim() != 3)
-        throw ShapeError("xgrad::nn::LSTM: expected a 3-D input " + layout +
-                         std::to_string(input_size) + "] (batch_first=" + batch_first +
-                         "), got shape " + shape_str(input.shape()) +
-                         (input.dim() == 2 ? "; for an unbatched sequence add a batch dimension "
-                                             "of size 1"
-                                           : ""));
+        raise<ShapeError>(
+            "nn::LSTM", "expected a 3-D input ", layout, std::to_string(input_size),
+            "] (batch_first=", batch_first, "), got shape ", shape_str(input.shape()),
+            (input.dim() == 2 ? "; for an unbatched sequence add a batch dimension of size 1"
+                              : ""));
     if (input.size(2) != input_size)
-        throw ShapeError("xgrad::nn::LSTM: expected input of shape " + layout +
-                         std::to_string(input_size) +
-                         "] (input_size=" + std::to_string(input_size) +
-                         ", batch_first=" + batch_first + "), got " + shape_str(input.shape()));
+        raise<ShapeError>("nn::LSTM", "expected input of shape ", layout,
+                          std::to_string(input_size), "] (input_size=", std::to_string(input_size),
+                          ", batch_first=", batch_first, "), got ", shape_str(input.shape()));
     check_dtype("LSTM", "the input", input, dt);
     const std::int64_t time_dim = options.batch_first ? 1 : 0;
     const std::int64_t steps = input.size(time_dim);
     const std::int64_t batch = input.size(1 - time_dim);
     if (steps == 0)
-        throw ShapeError("xgrad::nn::LSTM: the sequence is empty (input shape " +
-                         shape_str(input.shape()) + ", batch_first=" + batch_first + ")");
+        raise<ShapeError>("nn::LSTM", "the sequence is empty (input shape ",
+                          shape_str(input.shape()), ", batch_first=", batch_first, ")");
 
     const Shape state_shape{layers, batch, hidden_size};
     auto check_state = [&](const Tensor& s, const char* what) {
         if (!s.defined()) return;
         if (s.shape() != state_shape)
-            throw ShapeError(std::string("xgrad::nn::LSTM: expected ") + what + " of shape " +
-                             shape_str(state_shape) + " [num_layers, N, hidden_size] for input " +
-                             shape_str(input.shape()) + " (batch_first=" + batch_first + "), got " +
-                             shape_str(s.shape()));
+            raise<ShapeError>("nn::LSTM", "expected ", what, " of shape ", shape_str(state_shape),
+                              " [num_layers, N, hidden_size] for input ", shape_str(input.shape()),
+                              " (batch_first=", batch_first, "), got ", shape_str(s.shape()));
         check_dtype("LSTM", what, s, dt);
     };
     check_state(state.h, "h0");

@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/random.hpp>
 #include <xgrad/core/tensor.hpp>
 
@@ -54,7 +55,7 @@ Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, TensorOption
     const std::int64_t n_cols = n_rows ? static_cast<std::int64_t>(rows.begin()->size()) : 0;
     for (const auto& r : rows) {
         if (static_cast<std::int64_t>(r.size()) != n_cols)
-            throw ShapeError("xgrad::tensor: rows of a nested list have different lengths");
+            raise<ShapeError>("tensor", "rows of a nested list have different lengths");
         flat.insert(flat.end(), r.begin(), r.end());
     }
     return detail::tensor_from(flat, Shape{n_rows, n_cols}, options);

@@ -2,6 +2,7 @@
 #pragma once
 #include <functional>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/nn/module.hpp>
 
 namespace xgrad::nn {
@@ -31,8 +32,8 @@ class Sequential : public Module {
     std::shared_ptr<M> at(std::size_t i) const {
         auto m = std::dynamic_pointer_cast<M>((*this)[i]);
         if (!m)
-            throw ValueError("xgrad::nn::Sequential::at: module " + std::to_string(i) + " is a " +
-                             (*this)[i]->name() + ", not the requested type");
+            raise<ValueError>("nn::Sequential::at", "module ", std::to_string(i), " is a ",
+                              (*this)[i]->name(), ", not the requested type");
         return m;
     }
 

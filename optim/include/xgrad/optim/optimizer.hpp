@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/error.hpp>
 #include <xgrad/core/tensor.hpp>
 
@@ -196,7 +197,8 @@ class OptimizerWithOptions : public Optimizer {
 
     // For the constructors: validates everything first, then adds the groups.
     void init_groups(std::vector<Group> groups, const Options& defaults) {
-        if (groups.empty()) throw ValueError(who() + ": got an empty list of parameter groups");
+        const std::string op = "optim::" + name();
+        if (groups.empty()) raise<ValueError>(op.c_str(), "got an empty list of parameter groups");
         std::vector<Tensor> seen;
         for (std::size_t g = 0; g < groups.size(); ++g) {
             check_new_params(groups[g].params, g);
@@ -204,10 +206,10 @@ class OptimizerWithOptions : public Optimizer {
                 for (const Tensor& p : groups[g].params)
                     for (const Tensor& q : groups[h].params)
                         if (p.is_same(q))
-                            throw ValueError(who() + ": a parameter (shape " +
-                                             shape_str(p.shape()) + ") appears in group " +
-                                             std::to_string(h) + " and in group " +
-                                             std::to_string(g));
+                            raise<ValueError>(op.c_str(), "a parameter (shape ",
+                                              shape_str(p.shape()), ") appears in group ",
+                                              std::to_string(h), " and in group ",
+                                              std::to_string(g));
             validate_options(groups[g].options);
         }
         defaults_ = defaults;
@@ -243,21 +245,22 @@ class OptimizerWithOptions : public Optimizer {
     Options parse(const std::map<std::string, double>& values) const {
         Options o{};
         const auto refs = option_refs(o);
+        const std::string op = "optim::" + name() + "::load_state_dict";
         for (const auto& [key, value] : values) {
             bool known = false;
             for (const OptionRef& r : refs) known = known || key == r.name;
-            if (!known) throw ValueError(who() + "::load_state_dict: unknown option '" + key + "'");
+            if (!known) raise<ValueError>(op.c_str(), "unknown option '", key, "'");
         }
         for (const OptionRef& r : refs) {
             const auto it = values.find(r.name);
             if (it == values.end())
-                throw ValueError(who() + "::load_state_dict: option '" + r.name + "' is missing");
+                raise<ValueError>(op.c_str(), "option '", r.name, "' is missing");
             if (r.real) {
                 *r.real = it->second;
             } else {
                 if (it->second != 0.0 && it->second != 1.0)
-                    throw ValueError(who() + "::load_state_dict: option '" + r.name +
-                                     "' must be 0 or 1, got " + detail::format_value(it->second));
+                    raise<ValueError>(op.c_str(), "option '", r.name, "' must be 0 or 1, got ",
+                                      detail::format_value(it->second));
                 *r.flag = it->second == 1.0;
             }
         }
