@@ -62,7 +62,7 @@ int hessian_demo(Generator& gen) {
     nn::Sequential net(nn::Linear(2, 16), nn::Tanh(), nn::Linear(16, 2));
     net.to(kFloat64);
     const TensorList w = net.parameters();
-    auto loss_fn = [&] { return nn::cross_entropy(net(x), y); };
+    auto loss_fn = [&, &x = x, &y = y] { return nn::cross_entropy(net(x), y); };
 
     // Hv: the gradient, recorded (create_graph), dotted with v, differentiated again.
     auto hvp = [&](const TensorList& v) {

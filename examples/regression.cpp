@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     optim::Convergence convergence(
         {.min_delta = 1e-6, .patience = patience, .max_steps = max_steps});
 
-    auto validation_cost = [&] {
+    auto validation_cost = [&, &x_val = x_val, &y_val = y_val] {  // (clang: bindings by name)
         NoGradGuard no_grad;
         return nn::mse_loss(model(x_val), y_val).item<double>();
     };

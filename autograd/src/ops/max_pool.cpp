@@ -85,7 +85,7 @@ void blocks_max_2x2(const Geometry& g, const T* img, T* r, T* t) {
         const T* r0 = img + 2 * oy * w;
         const T* r1 = r0 + w;
         T* ro = r + oy * ow;
-        T* to = t + oy * ow;
+        T* to = Ties ? t + oy * ow : nullptr;  // no arithmetic on a null t
         for (std::int64_t ox = 0; ox < ow; ++ox) {
             const T a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
             const std::int32_t nans = (a != a) + (b != b) + (c != c) + (d != d);
