@@ -1,18 +1,15 @@
 #include <xgrad/autograd/graphviz.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <xgrad/autograd/node.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/shape.hpp>
+
+#include "atomic_file.hpp"
 
 namespace xgrad::autograd {
 
@@ -48,41 +45,14 @@ const char* kOpFill = "#dbe7f5";
 const char* kLeafFill = "#f6e7b0";
 const char* kRootFill = "#a9dca0";
 
-void write_atomically(const std::filesystem::path& path, const std::string& text, const char* fn) {
-    static std::atomic<unsigned> counter{0};
-    std::filesystem::path tmp = path;
-    tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f)
-            throw Error(std::string(fn) + ": cannot open '" + tmp.string() +
-                        "' for writing: " + std::strerror(errno));
-        f.write(text.data(), static_cast<std::streamsize>(text.size()));
-        f.flush();
-        if (!f) {
-            std::error_code ec;
-            std::filesystem::remove(tmp, ec);
-            throw Error(std::string(fn) + ": writing '" + tmp.string() + "' failed");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::error_code ignored;
-        std::filesystem::remove(tmp, ignored);
-        throw Error(std::string(fn) + ": cannot rename '" + tmp.string() + "' to '" +
-                    path.string() + "': " + ec.message());
-    }
-}
-
 }  // namespace
 
 std::string to_dot(const Tensor& root, const DotOptions& options) {
-    const char* fn = "xgrad::autograd::to_dot";
-    if (!root.defined()) throw ValueError(std::string(fn) + ": the root tensor is undefined");
+    const char* fn = "autograd::to_dot";
+    XGRAD_CHECK(root.defined(), ValueError, fn, "the root tensor is undefined");
     const std::string& rd = options.rankdir;
-    if (rd != "TB" && rd != "LR" && rd != "BT" && rd != "RL")
-        throw ValueError(std::string(fn) + ": rankdir must be TB, LR, BT or RL, got '" + rd + "'");
+    XGRAD_CHECK(rd == "TB" || rd == "LR" || rd == "BT" || rd == "RL", ValueError, fn,
+                "rankdir must be TB, LR, BT or RL, got '", rd, "'");
 
     std::unordered_map<const TensorImpl*, std::string> names;
     for (const auto& [name, t] : options.names)
@@ -167,7 +137,7 @@ std::string to_dot(const Tensor& root, const DotOptions& options) {
 }
 
 void save_dot(const Tensor& root, const std::filesystem::path& path, const DotOptions& options) {
-    write_atomically(path, to_dot(root, options), "xgrad::autograd::save_dot");
+    fileio::write_file_atomically("autograd::save_dot", path.string(), to_dot(root, options));
 }
 
 }  // namespace xgrad::autograd

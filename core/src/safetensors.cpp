@@ -1,14 +1,7 @@
 // safetensors reading and writing (format and guarantees: xgrad/core/safetensors.hpp).
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cstring>
 #include <functional>
-#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -16,8 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/safetensors.hpp>
 #include <xgrad/core/tensor_impl.hpp>
+
+#include "atomic_file.hpp"
 
 namespace xgrad {
 
@@ -54,17 +50,9 @@ bool parse_type_code(const std::string& code, Dtype& out) {
     return false;
 }
 
-std::string quoted(const std::string& s) {
-    return "'" + s + "'";
-}
-
-[[noreturn]] void fail(const char* who, const std::string& file, const std::string& what) {
-    throw ValueError(std::string(who) + ": " + quoted(file) + ": " + what);
-}
-
-std::string errno_text(int err) {
-    return std::string(std::strerror(err));
-}
+using fileio::checked_file_nbytes;
+using fileio::quoted;
+using fileio::raise_file;
 
 // Reverses the bytes of each element (only big-endian hosts need this).
 void swap_elements(unsigned char* p, std::size_t nbytes, std::size_t elem) {
@@ -105,51 +93,41 @@ std::string json_text(const json& v) {
 
 SafetensorsEntry parse_entry(const char* who, const std::string& file, const std::string& name,
                              const json& v) {
-    const std::string what = "tensor " + quoted(name);
-    if (name.empty()) fail(who, file, "a tensor has an empty name");
+    const std::string what = "tensor " + quoted(name) + ": ";
+    if (name.empty()) raise_file(who, file, "a tensor has an empty name");
     if (!v.is_object())
-        fail(who, file,
-             what + ": expected an object with dtype, shape and data_offsets, got " + json_text(v));
+        raise_file(who, file, what, "expected an object with dtype, shape and data_offsets, got ",
+                   json_text(v));
     for (const auto& [key, value] : v.items())
         if (key != "dtype" && key != "shape" && key != "data_offsets")
-            fail(who, file, what + ": unknown field " + quoted(key));
+            raise_file(who, file, what, "unknown field ", quoted(key));
     for (const char* key : {"dtype", "shape", "data_offsets"})
-        if (!v.contains(key)) fail(who, file, what + ": missing field '" + key + "'");
+        if (!v.contains(key)) raise_file(who, file, what, "missing field '", key, "'");
 
     SafetensorsEntry e;
     e.name = name;
     const json& dt = v.at("dtype");
-    if (!dt.is_string()) fail(who, file, what + ": dtype must be a string, got " + json_text(dt));
+    if (!dt.is_string()) raise_file(who, file, what, "dtype must be a string, got ", json_text(dt));
     if (!parse_type_code(dt.get<std::string>(), e.dtype))
-        fail(who, file,
-             what + ": unsupported dtype " + quoted(dt.get<std::string>()) +
-                 " (xgrad reads F32, F64, I64 and BOOL)");
+        raise_file(who, file, what, "unsupported dtype ", quoted(dt.get<std::string>()),
+                   " (xgrad reads F32, F64, I64 and BOOL)");
 
     const json& sh = v.at("shape");
-    if (!sh.is_array()) fail(who, file, what + ": shape must be an array, got " + json_text(sh));
-    std::uint64_t numel = 1, extent_product = 1;
-    constexpr std::uint64_t kMax =
-        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (!sh.is_array()) raise_file(who, file, what, "shape must be an array, got ", json_text(sh));
     for (std::size_t i = 0; i < sh.size(); ++i) {
         bool ok = false;
         const std::uint64_t d = as_u64(sh[i], ok);
         if (!ok)
-            fail(who, file,
-                 what + ": shape entry " + std::to_string(i) + " is " + json_text(sh[i]) +
-                     ", not a non-negative integer");
-        // Both the element count and the product of the non-zero extents must fit in int64
-        // (strides of an empty tensor are computed from the extents too).
-        if (d > kMax ||
-            __builtin_mul_overflow(extent_product, std::max<std::uint64_t>(d, 1),
-                                   &extent_product) ||
-            extent_product > kMax)
-            fail(who, file, what + ": shape " + json_text(sh) + " is too large");
-        numel *= d;
+            raise_file(who, file, what, "shape entry ", i, " is ", json_text(sh[i]),
+                       ", not a non-negative integer");
+        if (d > static_cast<std::uint64_t>(kMaxSize))
+            raise_file(who, file, what, "shape ", json_text(sh), " is too large (extent ", d,
+                       " is more than 2^62)");
         e.shape.push_back(static_cast<std::int64_t>(d));
     }
-    std::uint64_t nbytes = 0;
-    if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(dtype_size(e.dtype)), &nbytes))
-        fail(who, file, what + ": shape " + json_text(sh) + " is too large");
+    // Both the element count and the product of the non-zero extents must stay within 2^62
+    // (an empty tensor's strides are computed from its extents too).
+    const std::uint64_t nbytes = checked_file_nbytes(who, file, what, e.shape, dtype_size(e.dtype));
 
     const json& off = v.at("data_offsets");
     bool ok_begin = false, ok_end = false;
@@ -158,16 +136,14 @@ SafetensorsEntry parse_entry(const char* who, const std::string& file, const std
         e.end = as_u64(off[1], ok_end);
     }
     if (!ok_begin || !ok_end)
-        fail(who, file,
-             what + ": data_offsets must be two non-negative integers [begin, end], got " +
-                 json_text(off));
+        raise_file(who, file, what,
+                   "data_offsets must be two non-negative integers [begin, end], got ",
+                   json_text(off));
     if (e.begin > e.end)
-        fail(who, file, what + ": data_offsets " + json_text(off) + " has begin after end");
+        raise_file(who, file, what, "data_offsets ", json_text(off), " has begin after end");
     if (e.end - e.begin != nbytes)
-        fail(who, file,
-             what + ": data_offsets " + json_text(off) + " span " +
-                 std::to_string(e.end - e.begin) + " bytes, but " + type_code(e.dtype) + " shape " +
-                 shape_str(e.shape) + " needs " + std::to_string(nbytes));
+        raise_file(who, file, what, "data_offsets ", json_text(off), " span ", e.end - e.begin,
+                   " bytes, but ", type_code(e.dtype), " shape ", e.shape, " needs ", nbytes);
     return e;
 }
 
@@ -176,7 +152,7 @@ json parse_json(const char* who, const std::string& file, const std::string& tex
     // nesting deeper than any valid header.
     std::vector<std::set<std::string>> open_objects;
     auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
-        if (depth > kMaxJsonDepth) fail(who, file, "the header's JSON is nested too deeply");
+        if (depth > kMaxJsonDepth) raise_file(who, file, "the header's JSON is nested too deeply");
         switch (event) {
             case json::parse_event_t::object_start:
                 open_objects.emplace_back();
@@ -187,7 +163,7 @@ json parse_json(const char* who, const std::string& file, const std::string& tex
             case json::parse_event_t::key: {
                 const std::string& key = parsed.get_ref<const std::string&>();
                 if (!open_objects.empty() && !open_objects.back().insert(key).second)
-                    fail(who, file, "the header has the key " + quoted(key) + " twice");
+                    raise_file(who, file, "the header has the key ", quoted(key), " twice");
                 break;
             }
             default:
@@ -198,35 +174,32 @@ json parse_json(const char* who, const std::string& file, const std::string& tex
     try {
         return json::parse(text.begin(), text.end(), callback);
     } catch (const json::exception& e) {
-        fail(who, file, std::string("the header (from byte 8) is not valid JSON: ") + e.what());
+        raise_file(who, file, "the header (from byte 8) is not valid JSON: ", e.what());
     }
 }
 
 ParsedHeader parse_header(const char* who, const std::string& file, std::uint64_t file_size,
                           const ReadAt& read_at) {
     if (file_size < 8)
-        fail(who, file,
-             "the file has " + std::to_string(file_size) +
-                 " bytes, too few for the 8-byte header length (truncated?)");
+        raise_file(who, file, "the file has ", file_size,
+                   " bytes, too few for the 8-byte header length (truncated?)");
     unsigned char len_bytes[8];
     read_at(0, len_bytes, 8);
     const std::uint64_t n = read_u64_le(len_bytes);
     if (n > kSafetensorsMaxHeaderBytes)
-        fail(who, file,
-             "the header length " + std::to_string(n) + " is larger than the limit of " +
-                 std::to_string(kSafetensorsMaxHeaderBytes) + " bytes (not a safetensors file?)");
+        raise_file(who, file, "the header length ", n, " is larger than the limit of ",
+                   kSafetensorsMaxHeaderBytes, " bytes (not a safetensors file?)");
     if (n > file_size - 8)
-        fail(who, file,
-             "the header length " + std::to_string(n) + " runs past the end of the file (" +
-                 std::to_string(file_size) + " bytes; truncated?)");
-    if (n < 2) fail(who, file, "the header length " + std::to_string(n) + " is too small");
+        raise_file(who, file, "the header length ", n, " runs past the end of the file (",
+                   file_size, " bytes; truncated?)");
+    if (n < 2) raise_file(who, file, "the header length ", n, " is too small");
 
     std::string text(static_cast<std::size_t>(n), '\0');
     read_at(8, text.data(), text.size());
     if (text[0] != '{')
-        fail(who, file, "the header does not start with '{' (not a safetensors file?)");
+        raise_file(who, file, "the header does not start with '{' (not a safetensors file?)");
     const json root = parse_json(who, file, text);
-    if (!root.is_object()) fail(who, file, "the header is not a JSON object");
+    if (!root.is_object()) raise_file(who, file, "the header is not a JSON object");
 
     ParsedHeader out;
     out.info.header_bytes = n;
@@ -235,13 +208,12 @@ ParsedHeader parse_header(const char* who, const std::string& file, std::uint64_
     for (const auto& [key, value] : root.items()) {
         if (key == "__metadata__") {
             if (!value.is_object())
-                fail(who, file,
-                     "__metadata__ must be an object of strings, got " + json_text(value));
+                raise_file(who, file, "__metadata__ must be an object of strings, got ",
+                           json_text(value));
             for (const auto& [mk, mv] : value.items()) {
                 if (!mv.is_string())
-                    fail(who, file,
-                         "__metadata__ value of " + quoted(mk) + " must be a string, got " +
-                             json_text(mv));
+                    raise_file(who, file, "__metadata__ value of ", quoted(mk),
+                               " must be a string, got ", json_text(mv));
                 out.info.metadata.emplace(mk, mv.get<std::string>());
             }
             continue;
@@ -261,26 +233,22 @@ ParsedHeader parse_header(const char* who, const std::string& file, std::uint64_
     for (const auto& e : entries) {
         const std::string span = "[" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
         if (e.end > buffer)
-            fail(who, file,
-                 "tensor " + quoted(e.name) + ": data_offsets " + span +
-                     " run past the end of the data buffer (" + std::to_string(buffer) +
-                     " bytes after the header; truncated?)");
+            raise_file(who, file, "tensor ", quoted(e.name), ": data_offsets ", span,
+                       " run past the end of the data buffer (", buffer,
+                       " bytes after the header; truncated?)");
         if (e.begin < pos)
-            fail(who, file,
-                 "tensor " + quoted(e.name) + ": data_offsets " + span + " overlap tensor " +
-                     quoted(prev->name) + " [" + std::to_string(prev->begin) + ", " +
-                     std::to_string(prev->end) + "]");
+            raise_file(who, file, "tensor ", quoted(e.name), ": data_offsets ", span,
+                       " overlap tensor ", quoted(prev->name), " [", prev->begin, ", ", prev->end,
+                       "]");
         if (e.begin > pos)
-            fail(who, file,
-                 "bytes [" + std::to_string(pos) + ", " + std::to_string(e.begin) +
-                     ") of the data buffer belong to no tensor");
+            raise_file(who, file, "bytes [", pos, ", ", e.begin,
+                       ") of the data buffer belong to no tensor");
         pos = e.end;
         prev = &e;
     }
     if (pos != buffer)
-        fail(who, file,
-             "the data buffer has " + std::to_string(buffer) + " bytes but the tensors use " +
-                 std::to_string(pos) + " (trailing bytes after the last tensor)");
+        raise_file(who, file, "the data buffer has ", buffer, " bytes but the tensors use ", pos,
+                   " (trailing bytes after the last tensor)");
     return out;
 }
 
@@ -297,10 +265,9 @@ SafetensorsFile read_all(const char* who, const std::string& file, const ParsedH
         if (e.dtype == Dtype::b8) {
             for (std::size_t i = 0; i < nbytes; ++i)
                 if (bytes[i] > 1)
-                    fail(who, file,
-                         "tensor " + quoted(e.name) + ": BOOL byte at file offset " +
-                             std::to_string(header.data_start + e.begin + i) + " is " +
-                             std::to_string(bytes[i]) + " (must be 0 or 1)");
+                    raise_file(who, file, "tensor ", quoted(e.name), ": BOOL byte at file offset ",
+                               header.data_start + e.begin + i, " is ", int(bytes[i]),
+                               " (must be 0 or 1)");
         }
         if constexpr (!kLittleEndianHost) swap_elements(bytes, nbytes, dtype_size(e.dtype));
         out.tensors.emplace(e.name, std::move(t));
@@ -308,47 +275,14 @@ SafetensorsFile read_all(const char* who, const std::string& file, const ParsedH
     return out;
 }
 
-// An open file descriptor, closed on scope exit.
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
-// Opens `path` for reading, returning its size; the read function reads with pread.
-std::uint64_t open_for_reading(const char* who, const std::string& path, Fd& fd, ReadAt& read_at) {
-    fd.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd.fd < 0) fail(who, path, "cannot open: " + errno_text(errno));
-    struct stat st {};
-    if (::fstat(fd.fd, &st) != 0) fail(who, path, "cannot stat: " + errno_text(errno));
-    if (!S_ISREG(st.st_mode)) fail(who, path, "not a regular file");
-    const int handle = fd.fd;
-    read_at = [who, &path, handle](std::uint64_t offset, void* dst, std::size_t n) {
-        auto* p = static_cast<unsigned char*>(dst);
-        std::size_t done = 0;
-        while (done < n) {
-            const std::size_t chunk = std::min<std::size_t>(n - done, std::size_t(1) << 30);
-            const ssize_t got = ::pread(handle, p + done, chunk, static_cast<off_t>(offset + done));
-            if (got < 0 && errno == EINTR) continue;
-            if (got < 0)
-                fail(who, path,
-                     "read error at byte offset " + std::to_string(offset + done) + ": " +
-                         errno_text(errno));
-            if (got == 0)
-                fail(who, path,
-                     "the file ended at byte offset " + std::to_string(offset + done) +
-                         " while reading (it changed while being read?)");
-            done += static_cast<std::size_t>(got);
-        }
-    };
-    return static_cast<std::uint64_t>(st.st_size);
+ReadAt file_reader(const fileio::InputFile& in) {
+    return [&in](std::uint64_t offset, void* dst, std::size_t n) { in.read_at(offset, dst, n); };
 }
 
 ReadAt memory_reader(const char* who, const std::string& name, const std::string& bytes) {
     return [who, &name, &bytes](std::uint64_t offset, void* dst, std::size_t n) {
         if (offset > bytes.size() || n > bytes.size() - offset)
-            fail(who, name, "read past the end of the buffer");
+            raise_file(who, name, "read past the end of the buffer");
         std::memcpy(dst, bytes.data() + offset, n);
     };
 }
@@ -372,9 +306,9 @@ Plan make_plan(const char* who, const std::string& file,
                const std::map<std::string, std::string>& metadata) {
     Plan plan;
     for (const auto& [name, t] : tensors) {
-        if (name.empty()) fail(who, file, "tensor names must be non-empty");
-        if (name == "__metadata__") fail(who, file, "'__metadata__' cannot name a tensor");
-        if (!t.defined()) fail(who, file, "tensor " + quoted(name) + " is undefined");
+        if (name.empty()) raise_file(who, file, "tensor names must be non-empty");
+        if (name == "__metadata__") raise_file(who, file, "'__metadata__' cannot name a tensor");
+        if (!t.defined()) raise_file(who, file, "tensor ", quoted(name), " is undefined");
         plan.tensors.push_back({name, t, 0, 0});
     }
     // Larger elements first (then by name): every tensor's data stays aligned to its element
@@ -403,9 +337,8 @@ Plan make_plan(const char* who, const std::string& file,
     try {
         plan.header = header.dump();
     } catch (const nlohmann::json::exception& e) {
-        fail(who, file,
-             std::string("cannot encode the header (names and metadata must be UTF-8): ") +
-                 e.what());
+        raise_file(who, file,
+                   "cannot encode the header (names and metadata must be UTF-8): ", e.what());
     }
     plan.header.append((8 - plan.header.size() % 8) % 8, ' ');
     return plan;
@@ -437,99 +370,42 @@ void emit(const Plan& plan, const std::function<void(const void*, std::size_t)>&
     }
 }
 
-std::string parent_dir(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
-std::atomic<std::uint64_t> temp_counter{0};
-
 }  // namespace
 
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
-    const char* who = "xgrad::save_safetensors";
-    if (path.empty()) throw ValueError(std::string(who) + ": the path is empty");
+    const char* who = "save_safetensors";
+    XGRAD_CHECK(!path.empty(), ValueError, who, "the path is empty");
     const Plan plan = make_plan(who, path, tensors, metadata);
-
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                            std::to_string(temp_counter.fetch_add(1));
-    ::unlink(tmp.c_str());  // a leftover of a crashed process that had our pid
-    Fd fd;
-    fd.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd.fd < 0)
-        fail(who, path,
-             "cannot create the temporary file " + quoted(tmp) + ": " + errno_text(errno));
-    auto give_up = [&](const std::string& what, int err) {
-        ::close(fd.fd);
-        fd.fd = -1;
-        ::unlink(tmp.c_str());
-        fail(who, path, what + ": " + errno_text(err) + " (nothing was changed)");
-    };
-    try {
-        emit(plan, [&](const void* data, std::size_t n) {
-            const auto* p = static_cast<const unsigned char*>(data);
-            std::size_t done = 0;
-            while (done < n) {
-                const ssize_t put =
-                    ::write(fd.fd, p + done, std::min<std::size_t>(n - done, std::size_t(1) << 30));
-                if (put < 0 && errno == EINTR) continue;
-                if (put <= 0) give_up("cannot write", put < 0 ? errno : EIO);
-                done += static_cast<std::size_t>(put);
-            }
-        });
-    } catch (...) {
-        if (fd.fd >= 0) {
-            ::close(fd.fd);
-            fd.fd = -1;
-            ::unlink(tmp.c_str());
-        }
-        throw;
-    }
-    if (::fsync(fd.fd) != 0) give_up("cannot flush to disk", errno);
-    const int close_rc = ::close(fd.fd);
-    fd.fd = -1;
-    if (close_rc != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        fail(who, path,
-             "cannot close the temporary file: " + errno_text(err) + " (nothing was changed)");
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        fail(who, path,
-             "cannot rename the temporary file into place: " + errno_text(err) +
-                 " (nothing was changed)");
-    }
-    // Make the rename itself durable (best effort: some file systems refuse to sync a folder).
-    Fd dir;
-    dir.fd = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir.fd >= 0) (void)::fsync(dir.fd);
+    fileio::write_file_atomically(who, path,
+                                  [&](const fileio::ByteSink& sink) { emit(plan, sink); });
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
-    const char* who = "xgrad::load_safetensors";
-    Fd fd;
-    ReadAt read_at;
-    const std::uint64_t size = open_for_reading(who, path, fd, read_at);
-    const ParsedHeader header = parse_header(who, path, size, read_at);
-    return read_all(who, path, header, read_at);
+    const char* who = "load_safetensors";
+    try {
+        const fileio::InputFile in(who, path);
+        const ReadAt read_at = file_reader(in);
+        const ParsedHeader header = parse_header(who, path, in.size(), read_at);
+        return read_all(who, path, header, read_at);
+    } catch (...) {
+        fileio::rethrow_load_error(who, path);
+    }
 }
 
 SafetensorsInfo inspect_safetensors(const std::string& path) {
-    const char* who = "xgrad::inspect_safetensors";
-    Fd fd;
-    ReadAt read_at;
-    const std::uint64_t size = open_for_reading(who, path, fd, read_at);
-    return parse_header(who, path, size, read_at).info;
+    const char* who = "inspect_safetensors";
+    try {
+        const fileio::InputFile in(who, path);
+        return parse_header(who, path, in.size(), file_reader(in)).info;
+    } catch (...) {
+        fileio::rethrow_load_error(who, path);
+    }
 }
 
 std::string serialize_safetensors(const std::map<std::string, Tensor>& tensors,
                                   const std::map<std::string, std::string>& metadata) {
-    const Plan plan = make_plan("xgrad::serialize_safetensors", "<memory>", tensors, metadata);
+    const Plan plan = make_plan("serialize_safetensors", "<memory>", tensors, metadata);
     std::string out;
     out.reserve(8 + plan.header.size() + plan.data_bytes);
     emit(plan,
@@ -538,10 +414,14 @@ std::string serialize_safetensors(const std::map<std::string, Tensor>& tensors,
 }
 
 SafetensorsFile deserialize_safetensors(const std::string& bytes, const std::string& name) {
-    const char* who = "xgrad::deserialize_safetensors";
-    const ReadAt read_at = memory_reader(who, name, bytes);
-    const ParsedHeader header = parse_header(who, name, bytes.size(), read_at);
-    return read_all(who, name, header, read_at);
+    const char* who = "deserialize_safetensors";
+    try {
+        const ReadAt read_at = memory_reader(who, name, bytes);
+        const ParsedHeader header = parse_header(who, name, bytes.size(), read_at);
+        return read_all(who, name, header, read_at);
+    } catch (...) {
+        fileio::rethrow_load_error(who, name);
+    }
 }
 
 }  // namespace xgrad

@@ -1,34 +1,32 @@
 // CSV tables of numbers (with an optional text class column).
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <fstream>
+#include <cstdlib>
+#include <limits>
 #include <map>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
 
-#include <xgrad/core/error.hpp>
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include <xgrad/data/csv.hpp>
+
+#include "atomic_file.hpp"
 
 namespace xgrad::data {
 
 namespace {
 
-constexpr const char* kWho = "xgrad::data::read_csv";
+constexpr const char* kWho = "data::read_csv";
 
-std::string quoted(const std::string& s) {
-    return "'" + s + "'";
-}
+using fileio::quoted;
 
-[[noreturn]] void fail(const std::string& file, const std::string& what) {
-    throw ValueError(std::string(kWho) + ": " + quoted(file) + ": " + what);
+// Throws ValueError "xgrad::data::read_csv: '<file>': <parts...>".
+template <class... Parts>
+[[noreturn]] void fail(const std::string& file, const Parts&... parts) {
+    fileio::raise_file(kWho, file, parts...);
 }
 
 struct Cell {
@@ -97,13 +95,12 @@ class Parser {
                     cell.text += text_[i++];
                 }
                 if (!closed)
-                    fail(file_, "line " + std::to_string(line_) + ", character " +
-                                    std::to_string(open - start + 1) +
-                                    ": the quote is not closed on this line");
+                    fail(file_, "line ", line_, ", character ", open - start + 1,
+                         ": the quote is not closed on this line");
                 while (i < stop && is_space(text_[i])) ++i;
                 if (i < stop && text_[i] != delim_)
-                    fail(file_, "line " + std::to_string(line_) + ", character " +
-                                    std::to_string(i - start + 1) + ": text after a closing quote");
+                    fail(file_, "line ", line_, ", character ", i - start + 1,
+                         ": text after a closing quote");
             } else {
                 const std::size_t a = i;
                 while (i < stop && text_[i] != delim_) ++i;
@@ -128,13 +125,55 @@ class Parser {
     std::size_t line_ = 0;
 };
 
-bool parse_number(const std::string& s, double& out) {
+enum class Number {
+    ok,         // `out` holds the value (possibly nan or inf: "nan", "inf", "infinity")
+    malformed,  // not one number: empty, "abc", "2 3", "+-1", "1e"
+    overflow,   // a number beyond float64's range ("1e400")
+    underflow,  // a non-zero number too small for float64 ("1e-400")
+};
+
+// The whole cell as one number: an optional sign ('+' or '-', not both), then what
+// std::from_chars reads (digits with an optional fraction and exponent, or nan/inf).
+Number parse_number(const std::string& s, double& out) {
     const char* first = s.data();
     const char* last = s.data() + s.size();
-    if (first != last && *first == '+') ++first;
-    if (first == last) return false;
+    if (first != last && *first == '+') {
+        ++first;
+        if (first != last && *first == '-') return Number::malformed;  // "+-1"
+    }
+    if (first == last) return Number::malformed;
     const auto res = std::from_chars(first, last, out);
-    return res.ec == std::errc() && res.ptr == last;
+    if (res.ptr != last) return Number::malformed;
+    if (res.ec == std::errc::result_out_of_range)
+        return std::isinf(std::strtod(s.c_str(), nullptr)) ? Number::overflow : Number::underflow;
+    return res.ec == std::errc() ? Number::ok : Number::malformed;
+}
+
+// The value of a cell that must be a finite number of `dtype` (float32 or float64); throws a
+// ValueError naming the file, the cell (`where`) and its text otherwise. `what` qualifies "not
+// a number" (" (regression targets must be numbers)").
+double cell_value(const std::string& s, Dtype dtype, const std::string& file,
+                  const std::string& where, const char* what = "") {
+    double v = 0;
+    switch (parse_number(s, v)) {
+        case Number::malformed:
+            if (s.empty()) fail(file, where, ": the cell is empty");
+            fail(file, where, ": ", quoted(s), " is not a number", what);
+        case Number::overflow:
+            fail(file, where, ": ", quoted(s), " is out of the range of float64 (largest ",
+                 std::numeric_limits<double>::max(), ")");
+        case Number::underflow:
+            fail(file, where, ": ", quoted(s),
+                 " is too small for float64 (non-zero, but it would round to 0)");
+        case Number::ok:
+            break;
+    }
+    if (!std::isfinite(v)) fail(file, where, ": ", quoted(s), " is not a finite number");
+    // A finite double that rounds to infinity in float32 would silently become inf.
+    if (dtype == Dtype::f32 && std::isinf(static_cast<float>(v)))
+        fail(file, where, ": ", quoted(s), " is out of the range of float32 (largest ",
+             std::numeric_limits<float>::max(), ")");
+    return v;
 }
 
 Tensor make_floats(const std::vector<double>& values, const Shape& shape, Dtype dtype) {
@@ -148,14 +187,7 @@ Tensor make_floats(const std::vector<double>& values, const Shape& shape, Dtype 
     return t;
 }
 
-}  // namespace
-
-CsvTable parse_csv(const std::string& text, CsvOptions options, const std::string& file) {
-    if (!is_floating(options.dtype))
-        throw DtypeError(std::string(kWho) + ": dtype must be float32 or float64, got " +
-                         dtype_name(options.dtype));
-    if (options.delimiter == '"' || options.delimiter == '\n' || options.delimiter == '\r')
-        throw ValueError(std::string(kWho) + ": the delimiter cannot be a quote or a line break");
+CsvTable parse_table(const std::string& text, const CsvOptions& options, const std::string& file) {
     Parser parser(text, options.delimiter, file);
     Record rec;
     std::vector<std::string> names;
@@ -168,10 +200,9 @@ CsvTable parse_csv(const std::string& text, CsvOptions options, const std::strin
         if (names.empty())
             for (std::size_t i = 0; i < rec.cells.size(); ++i) names.push_back(std::to_string(i));
         if (rec.cells.size() != names.size())
-            fail(file, "line " + std::to_string(rec.line) + ": expected " +
-                           std::to_string(names.size()) + " columns" +
-                           (options.header ? " (as in the header)" : " (as in the first row)") +
-                           ", got " + std::to_string(rec.cells.size()));
+            fail(file, "line ", rec.line, ": expected ", names.size(), " columns",
+                 options.header ? " (as in the header)" : " (as in the first row)", ", got ",
+                 rec.cells.size());
         rows.push_back(rec);
     }
     if (rows.empty()) fail(file, "the file has no data rows");
@@ -185,19 +216,19 @@ CsvTable parse_csv(const std::string& text, CsvOptions options, const std::strin
             std::int64_t idx = col.index();
             if (idx < 0) idx += static_cast<std::int64_t>(ncols);
             if (idx < 0 || idx >= static_cast<std::int64_t>(ncols))
-                fail(file, "target column index " + std::to_string(col.index()) +
-                               " is out of range for " + std::to_string(ncols) + " columns");
+                fail(file, "target column index ", col.index(), " is out of range for ", ncols,
+                     " columns");
             target = static_cast<std::ptrdiff_t>(idx);
         } else {
             std::string all;
             for (std::size_t i = 0; i < ncols; ++i) {
                 all += (all.empty() ? "" : ", ") + quoted(names[i]);
                 if (names[i] != col.name()) continue;
-                if (target >= 0) fail(file, "two columns are named " + quoted(col.name()));
+                if (target >= 0) fail(file, "two columns are named ", quoted(col.name()));
                 target = static_cast<std::ptrdiff_t>(i);
             }
             if (target < 0)
-                fail(file, "no column is named " + quoted(col.name()) + " (columns: " + all + ")");
+                fail(file, "no column is named ", quoted(col.name()), " (columns: ", all, ")");
         }
     }
 
@@ -215,15 +246,7 @@ CsvTable parse_csv(const std::string& text, CsvOptions options, const std::strin
     for (const Record& r : rows)
         for (std::size_t c = 0; c < ncols; ++c) {
             if (static_cast<std::ptrdiff_t>(c) == target) continue;
-            double v = 0;
-            const std::string& s = r.cells[c].text;
-            if (!parse_number(s, v))
-                fail(file, cell_where(r, c) + ": " +
-                               (s.empty() ? std::string("the cell is empty")
-                                          : quoted(s) + " is not a number"));
-            if (!std::isfinite(v))
-                fail(file, cell_where(r, c) + ": " + quoted(s) + " is not a finite number");
-            features.push_back(v);
+            features.push_back(cell_value(r.cells[c].text, options.dtype, file, cell_where(r, c)));
         }
     const auto nrows = static_cast<std::int64_t>(rows.size());
     table.features =
@@ -236,22 +259,19 @@ CsvTable parse_csv(const std::string& text, CsvOptions options, const std::strin
     bool all_numeric = true;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const std::string& s = rows[i].cells[t].text;
-        if (s.empty()) fail(file, cell_where(rows[i], t) + ": the target cell is empty");
-        all_numeric = all_numeric && parse_number(s, numbers[i]) && std::isfinite(numbers[i]);
+        if (s.empty()) fail(file, cell_where(rows[i], t), ": the target cell is empty");
+        all_numeric =
+            all_numeric && parse_number(s, numbers[i]) == Number::ok && std::isfinite(numbers[i]);
     }
     table.task = options.task;
     if (table.task == CsvTask::Auto)
         table.task = all_numeric ? CsvTask::Regression : CsvTask::Classification;
 
     if (table.task == CsvTask::Regression) {
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            const std::string& s = rows[i].cells[t].text;
-            if (!parse_number(s, numbers[i]))
-                fail(file, cell_where(rows[i], t) + ": " + quoted(s) +
-                               " is not a number (regression targets must be numbers)");
-            if (!std::isfinite(numbers[i]))
-                fail(file, cell_where(rows[i], t) + ": " + quoted(s) + " is not a finite number");
-        }
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            numbers[i] =
+                cell_value(rows[i].cells[t].text, options.dtype, file, cell_where(rows[i], t),
+                           " (regression targets must be numbers)");
         table.targets = make_floats(numbers, Shape{nrows}, options.dtype);
         return table;
     }
@@ -275,17 +295,29 @@ CsvTable parse_csv(const std::string& text, CsvOptions options, const std::strin
     return table;
 }
 
+}  // namespace
+
+CsvTable parse_csv(const std::string& text, CsvOptions options, const std::string& file) {
+    XGRAD_CHECK(is_floating(options.dtype), DtypeError, kWho,
+                "dtype must be float32 or float64, got ", dtype_name(options.dtype));
+    XGRAD_CHECK(options.delimiter != '"' && options.delimiter != '\n' && options.delimiter != '\r',
+                ValueError, kWho, "the delimiter cannot be a quote or a line break");
+    try {
+        return parse_table(text, options, file);
+    } catch (...) {
+        fileio::rethrow_load_error(kWho, file);
+    }
+}
+
 CsvTable read_csv(const std::string& path, CsvOptions options) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-        fail(path, std::string("cannot open the file: ") + std::strerror(errno));
-    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(path, "cannot open the file");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) fail(path, "read error");
-    return parse_csv(buffer.str(), options, path);
+    std::string text;
+    try {
+        fileio::InputFile in(kWho, path);
+        text = in.read_rest();
+    } catch (...) {
+        fileio::rethrow_load_error(kWho, path);
+    }
+    return parse_csv(text, options, path);
 }
 
 }  // namespace xgrad::data

@@ -4,8 +4,14 @@
 #include <set>
 #include <system_error>
 
+#include <new>
+#include <stdexcept>
+
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/safetensors.hpp>
 #include <xgrad/nn/serialization.hpp>
+
+#include "atomic_file.hpp"
 
 namespace xgrad::nn {
 
@@ -18,13 +24,8 @@ bool starts_with(const std::string& s, const std::string& prefix) {
     return s.compare(0, prefix.size(), prefix) == 0;
 }
 
-std::string quoted(const std::string& s) {
-    return "'" + s + "'";
-}
-
-[[noreturn]] void fail(const char* who, const std::string& path, const std::string& what) {
-    throw ValueError(std::string(who) + ": " + quoted(path) + ": " + what);
-}
+using fileio::quoted;
+using fileio::raise_file;
 
 // The shortest text that reads back as exactly `v` ("0.001", "inf", "nan").
 std::string format_double(double v) {
@@ -54,8 +55,8 @@ Metadata user_metadata(const std::map<std::string, std::string>& all) {
 void check_user_metadata(const Metadata& metadata, const std::string& path, const char* who) {
     for (const auto& [k, v] : metadata)
         if (starts_with(k, kReserved))
-            fail(who, path,
-                 "metadata key " + quoted(k) + " is reserved (keys starting with 'xgrad.')");
+            raise_file(who, path, "metadata key ", quoted(k),
+                       " is reserved (keys starting with 'xgrad.')");
 }
 
 // Adds a part's tensors (under `tensor_prefix`) and kind and scalars (under `meta_prefix`).
@@ -74,14 +75,14 @@ NamedState get_part(const SafetensorsFile& file, const std::string& tensor_prefi
     NamedState state;
     const auto kind = file.metadata.find(meta_prefix + "kind");
     if (kind == file.metadata.end())
-        fail(who, path, "metadata " + quoted(meta_prefix + "kind") + " is missing");
+        raise_file(who, path, "metadata ", quoted(meta_prefix + "kind"), " is missing");
     state.kind = kind->second;
     const std::string scalar_prefix = meta_prefix + "scalar.";
     for (const auto& [k, v] : file.metadata) {
         if (!starts_with(k, scalar_prefix)) continue;
         double value = 0;
         if (!parse_double(v, value))
-            fail(who, path, "metadata " + quoted(k) + " = " + quoted(v) + " is not a number");
+            raise_file(who, path, "metadata ", quoted(k), " = ", quoted(v), " is not a number");
         state.scalars.emplace(k.substr(scalar_prefix.size()), value);
     }
     for (const auto& [k, t] : file.tensors)
@@ -112,7 +113,7 @@ std::vector<std::string> split_list(const std::string& s) {
 // ---- modules --------------------------------------------------------------------------------
 
 void save(const Module& module, const std::string& path, const Metadata& metadata) {
-    const char* who = "xgrad::nn::save";
+    const char* who = "nn::save";
     check_user_metadata(metadata, path, who);
     std::map<std::string, std::string> meta = metadata;
     meta[kFormat] = "module";
@@ -121,28 +122,31 @@ void save(const Module& module, const std::string& path, const Metadata& metadat
 }
 
 Metadata load(Module& module, const std::string& path, bool strict) {
-    const char* who = "xgrad::nn::load";
-    const SafetensorsFile file = load_safetensors(path);
-    const std::string format = format_of(file);
-    StateDict state;
-    if (format == "checkpoint") {
-        for (const auto& [k, t] : file.tensors)
-            if (starts_with(k, "model.")) state.emplace(k.substr(6), t);
-    } else if (format.empty() || format == "module") {
-        state.insert(file.tensors.begin(), file.tensors.end());
-    } else {
-        fail(who, path,
-             "the file holds " + format +
-                 " data, not module weights (xgrad.format = " + quoted(format) + ")");
+    const char* who = "nn::load";
+    try {
+        const SafetensorsFile file = load_safetensors(path);
+        const std::string format = format_of(file);
+        StateDict state;
+        if (format == "checkpoint") {
+            for (const auto& [k, t] : file.tensors)
+                if (starts_with(k, "model.")) state.emplace(k.substr(6), t);
+        } else if (format.empty() || format == "module") {
+            state.insert(file.tensors.begin(), file.tensors.end());
+        } else {
+            raise_file(who, path, "the file holds ", format,
+                       " data, not module weights (xgrad.format = ", quoted(format), ")");
+        }
+        detail::load_module_state(module, state, strict, path, who);
+        return user_metadata(file.metadata);
+    } catch (...) {
+        fileio::rethrow_load_error(who, path);
     }
-    detail::load_module_state(module, state, strict, path, who);
-    return user_metadata(file.metadata);
 }
 
 // ---- optimizer / scheduler state --------------------------------------------------------------
 
 void save_named_state(const NamedState& state, const std::string& path, const Metadata& metadata) {
-    check_user_metadata(metadata, path, "xgrad::nn::save_state");
+    check_user_metadata(metadata, path, "nn::save_state");
     std::map<std::string, Tensor> tensors;
     std::map<std::string, std::string> meta = metadata;
     put_part(state, "", kReserved, tensors, meta);
@@ -151,18 +155,24 @@ void save_named_state(const NamedState& state, const std::string& path, const Me
 }
 
 NamedState load_named_state(const std::string& path, Metadata* metadata) {
-    const char* who = "xgrad::nn::load_state";
-    const SafetensorsFile file = load_safetensors(path);
-    const std::string format = format_of(file);
-    if (format != "state")
-        fail(who, path,
-             format.empty() ? std::string("the file holds no xgrad state (xgrad.format is missing)")
-                            : "the file holds " + format +
-                                  " data, not an optimizer or scheduler "
-                                  "state (use nn::load or nn::load_checkpoint)");
-    NamedState state = get_part(file, "", kReserved, path, who);
-    if (metadata) *metadata = user_metadata(file.metadata);
-    return state;
+    const char* who = "nn::load_state";
+    try {
+        const SafetensorsFile file = load_safetensors(path);
+        const std::string format = format_of(file);
+        if (format != "state")
+            raise_file(who, path,
+                       format.empty()
+                           ? std::string("the file holds no xgrad state "
+                                         "(xgrad.format is missing)")
+                           : "the file holds " + format +
+                                 " data, not an optimizer or scheduler state (use nn::load "
+                                 "or nn::load_checkpoint)");
+        NamedState state = get_part(file, "", kReserved, path, who);
+        if (metadata) *metadata = user_metadata(file.metadata);
+        return state;
+    } catch (...) {
+        fileio::rethrow_load_error(who, path);
+    }
 }
 
 // ---- checkpoints ----------------------------------------------------------------------------
@@ -171,33 +181,40 @@ namespace detail {
 
 void check_no_tensors(const NamedState& n, const std::string& path, const char* who) {
     if (!n.tensors.empty())
-        fail(who, path,
-             "the " + n.kind + " state has tensors (" + quoted(n.tensors.begin()->first) +
-                 ", ...), but the object it is loaded into keeps none");
+        raise_file(who, path, "the ", n.kind, " state has tensors (",
+                   quoted(n.tensors.begin()->first),
+                   ", ...), but the object it is loaded into keeps none");
 }
 
 void rethrow_naming_file(const char* who, const std::string& path) {
-    const std::string prefix = std::string(who) + ": " + quoted(path) + ": ";
     try {
         throw;
     } catch (const ShapeError& e) {
-        throw ShapeError(prefix + e.what());
+        raise_file<ShapeError>(who, path, e.what());
     } catch (const DtypeError& e) {
-        throw DtypeError(prefix + e.what());
+        raise_file<DtypeError>(who, path, e.what());
     } catch (const IndexError& e) {
-        throw IndexError(prefix + e.what());
+        raise_file<IndexError>(who, path, e.what());
     } catch (const ValueError& e) {
-        throw ValueError(prefix + e.what());
+        raise_file<ValueError>(who, path, e.what());
+    } catch (const OutOfMemoryError& e) {
+        raise_file<OutOfMemoryError>(who, path, e.what());
     } catch (const AutogradError& e) {
-        throw AutogradError(prefix + e.what());
+        raise_file<AutogradError>(who, path, e.what());
     } catch (const Error& e) {
-        throw Error(prefix + e.what());
+        raise_file<Error>(who, path, e.what());
+    } catch (const std::bad_alloc&) {
+        raise_file<OutOfMemoryError>(who, path, "not enough memory to load the file");
+    } catch (const std::length_error& e) {
+        raise_file<ValueError>(who, path, e.what());
+    } catch (const std::out_of_range& e) {
+        raise_file<ValueError>(who, path, e.what());
     }
 }
 
 void write_checkpoint(const std::string& path, const Module& model,
                       const std::vector<CheckpointPart>& parts, const Metadata& metadata) {
-    const char* who = "xgrad::nn::save_checkpoint";
+    const char* who = "nn::save_checkpoint";
     check_user_metadata(metadata, path, who);
     std::map<std::string, Tensor> tensors;
     std::map<std::string, std::string> meta = metadata;
@@ -214,36 +231,43 @@ void write_checkpoint(const std::string& path, const Module& model,
 }
 
 LoadedCheckpoint read_checkpoint(const std::string& path, const std::vector<std::string>& parts) {
-    const char* who = "xgrad::nn::load_checkpoint";
-    const SafetensorsFile file = load_safetensors(path);
-    const std::string format = format_of(file);
-    if (format != "checkpoint")
-        fail(who, path,
-             format.empty() ? std::string("not an xgrad checkpoint (xgrad.format is missing)")
-                            : "not a checkpoint (xgrad.format = " + quoted(format) + ")");
-    const auto listed = file.metadata.find("xgrad.parts");
-    const std::vector<std::string> in_file =
-        listed == file.metadata.end() ? std::vector<std::string>{} : split_list(listed->second);
-    const std::set<std::string> known(in_file.begin(), in_file.end());
-    // Every tensor belongs to the model or a listed part.
-    for (const auto& [k, t] : file.tensors) {
-        bool owned = starts_with(k, "model.");
-        for (const auto& p : known) owned = owned || starts_with(k, p + ".");
-        if (!owned)
-            fail(who, path, "tensor " + quoted(k) + " belongs to no part of the checkpoint");
+    const char* who = "nn::load_checkpoint";
+    try {
+        const SafetensorsFile file = load_safetensors(path);
+        const std::string format = format_of(file);
+        if (format != "checkpoint")
+            raise_file(who, path,
+                       format.empty()
+                           ? std::string("not an xgrad checkpoint (xgrad.format is missing)")
+                           : "not a checkpoint (xgrad.format = " + quoted(format) + ")");
+        const auto listed = file.metadata.find("xgrad.parts");
+        const std::vector<std::string> in_file =
+            listed == file.metadata.end() ? std::vector<std::string>{} : split_list(listed->second);
+        const std::set<std::string> known(in_file.begin(), in_file.end());
+        // Every tensor belongs to the model or a listed part.
+        for (const auto& [k, t] : file.tensors) {
+            bool owned = starts_with(k, "model.");
+            for (const auto& p : known) owned = owned || starts_with(k, p + ".");
+            if (!owned)
+                raise_file(who, path, "tensor ", quoted(k),
+                           " belongs to no part of the checkpoint");
+        }
+        LoadedCheckpoint out;
+        for (const auto& [k, t] : file.tensors)
+            if (starts_with(k, "model.")) out.model.emplace(k.substr(6), t);
+        for (const auto& p : parts) {
+            if (!known.count(p))
+                raise_file(who, path, "the checkpoint has no ", p, " state (parts: ",
+                           listed == file.metadata.end() ? std::string("none") : listed->second,
+                           ")");
+            out.parts.push_back(
+                get_part(file, p + ".", std::string(kReserved) + p + ".", path, who));
+        }
+        out.metadata = user_metadata(file.metadata);
+        return out;
+    } catch (...) {
+        fileio::rethrow_load_error(who, path);
     }
-    LoadedCheckpoint out;
-    for (const auto& [k, t] : file.tensors)
-        if (starts_with(k, "model.")) out.model.emplace(k.substr(6), t);
-    for (const auto& p : parts) {
-        if (!known.count(p))
-            fail(who, path,
-                 "the checkpoint has no " + p + " state (parts: " +
-                     (listed == file.metadata.end() ? std::string("none") : listed->second) + ")");
-        out.parts.push_back(get_part(file, p + ".", std::string(kReserved) + p + ".", path, who));
-    }
-    out.metadata = user_metadata(file.metadata);
-    return out;
 }
 
 void load_module_state(Module& module, const StateDict& state, bool strict, const std::string& path,

@@ -1,16 +1,13 @@
 #include "svg.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
-#include <xgrad/core/error.hpp>
+#include <xgrad/core/check.hpp>
+
+#include "atomic_file.hpp"
 
 namespace xgrad::plot::detail {
 
@@ -323,32 +320,10 @@ void draw_legend(Svg& svg, double x, double y, const std::vector<LegendItem>& it
 // ---- files --------------------------------------------------------------------------------
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& text, const char* fn) {
-    static std::atomic<unsigned> counter{0};
-    if (path.empty()) throw ValueError(std::string(fn) + ": the output path is empty");
-    std::filesystem::path tmp = path;
-    tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f)
-            throw Error(std::string(fn) + ": cannot open '" + tmp.string() +
-                        "' for writing: " + std::strerror(errno));
-        f.write(text.data(), static_cast<std::streamsize>(text.size()));
-        f.flush();
-        if (!f) {
-            f.close();
-            std::error_code ec;
-            std::filesystem::remove(tmp, ec);
-            throw Error(std::string(fn) + ": writing '" + tmp.string() + "' failed");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::error_code ignored;
-        std::filesystem::remove(tmp, ignored);
-        throw Error(std::string(fn) + ": cannot rename '" + tmp.string() + "' to '" +
-                    path.string() + "': " + ec.message());
-    }
+    // The callers name themselves "xgrad::plot::..."; raise adds the "xgrad::" itself.
+    const char* op = std::strncmp(fn, "xgrad::", 7) == 0 ? fn + 7 : fn;
+    XGRAD_CHECK(!path.empty(), ValueError, op, "the output path is empty");
+    fileio::write_file_atomically(op, path.string(), text);
 }
 
 }  // namespace xgrad::plot::detail

@@ -88,8 +88,10 @@ inline constexpr double kFont = 12;
 inline constexpr double kTitleFont = 15;
 inline constexpr double kTitleSpace = 34;
 
-// Writes `text` to `path` through a temporary file in the same folder and a rename, so readers
-// never see a half-written file; throws xgrad::Error naming `fn` on failure.
+// Writes `text` to `path` atomically with fileio::write_file_atomically (core/src/atomic_file.hpp:
+// a temporary file in the same folder, fsync and a rename), so readers never see a half-written
+// file and a failure leaves a previous file as it was; throws xgrad::ValueError naming `fn`
+// ("xgrad::plot::line_chart") and the path on failure.
 void write_file_atomic(const std::filesystem::path& path, const std::string& text, const char* fn);
 
 }  // namespace xgrad::plot::detail

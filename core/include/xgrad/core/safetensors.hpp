@@ -17,14 +17,19 @@
 //
 // Writing is atomic: the bytes go to a temporary file beside the target (`<path>.tmp.<pid>.<n>`),
 // which is flushed to disk (fsync) and then renamed over the target, so a crash or an error
-// mid-write leaves any previous file intact and no temporary file behind.
+// mid-write leaves any previous file intact. An error removes the temporary file. A process
+// killed mid-write (SIGKILL, power loss) leaves its temporary file behind; the next save to the
+// same path removes it (and any other `<path>.tmp.<pid>.<n>` whose process no longer exists).
 //
-// Loading validates the whole file before it allocates any tensor: the file and header sizes,
-// the JSON (well-formed, no duplicate keys, only the expected fields), every dtype and shape (no
-// overflow of the element count), every data_offsets pair (in bounds, of exactly the size the
-// shape and dtype need, the entries tiling the data buffer with no overlap or gap) and every
-// BOOL byte. Any problem is a ValueError naming the file and what is wrong; no input file can
-// make the loader read or allocate out of bounds.
+// Loading accepts only regular files (a FIFO, a directory or a device is a ValueError at once,
+// without blocking) and validates the whole file before it allocates any tensor: the file and
+// header sizes, the JSON (well-formed, no duplicate keys, only the expected fields), every dtype
+// and shape (element count and byte size within 2^62, counting the non-zero extents of an empty
+// tensor too), every data_offsets pair (in bounds, of exactly the size the shape and dtype need,
+// the entries tiling the data buffer with no overlap or gap) and every BOOL byte. Any problem is
+// a ValueError naming the file and what is wrong (the tensor name and shape for a bad shape); no
+// input file can make the loader read or allocate out of bounds. Running out of memory is an
+// OutOfMemoryError naming the file; no standard-library exception escapes.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -61,9 +66,9 @@ struct SafetensorsInfo {
 
 // Writes `tensors` (any dtype; names non-empty and not "__metadata__") and `metadata` to `path`
 // atomically. Throws ValueError (bad names, undefined tensors, I/O errors such as a missing or
-// unwritable folder) after removing its temporary file; an existing file at `path` then stays
-// as it was. Tensors are laid out by decreasing element size, then by name, so every tensor's
-// data is aligned to its element size in the file.
+// unwritable folder, a full disk) after removing its temporary file; an existing file at `path`
+// then stays as it was. Tensors are laid out by decreasing element size, then by name, so every
+// tensor's data is aligned to its element size in the file.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

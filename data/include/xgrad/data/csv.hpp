@@ -13,9 +13,14 @@
 // indices 0..K-1, and their names are returned. Regression targets are numbers.
 //
 // Cells are trimmed of spaces; fields may be quoted ("a, b" and "" for a quote) within a line;
-// blank lines are skipped; \r\n line ends and a UTF-8 byte-order mark are accepted. A row with a
-// different number of cells than the header, or a feature cell that is not a finite number, is a
-// ValueError naming the file, the line and the column.
+// blank lines are skipped; \r\n line ends and a UTF-8 byte-order mark are accepted. A number is
+// the whole cell: an optional sign ('+' or '-', not both: "+1" is 1, "+-1" an error), digits
+// with an optional fraction and exponent ("-.5e+3"); it must be finite and within the range of
+// the dtype ("1e300" is an error for float32 rather than inf; "nan", "inf" and "1e400" are
+// errors). A row with a different number of cells than the header, or a feature (or regression
+// target) cell that is not such a number, is a ValueError naming the file, the line, the column
+// and the cell's text. read_csv reads only regular files (a FIFO, a folder or a device is a
+// ValueError at once); running out of memory is an OutOfMemoryError naming the file.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -10,9 +10,14 @@
 // An IDX file is: two zero bytes, a type code (0x08 unsigned byte, 0x09 signed byte, 0x0B int16,
 // 0x0C int32, 0x0D float32, 0x0E float64), the number of dimensions, each dimension as a
 // big-endian uint32, then the values, big-endian and row-major. A wrong magic number, a header or
-// data shorter than the header says (truncated file), bytes left over after the data, a corrupt
-// gzip stream, or a label count that differs from the image count are ValueErrors naming the
-// file and the byte offset (in the decompressed data for .gz files).
+// data shorter than the header says (truncated file), a shape of more than 2^62 elements or bytes
+// (its non-zero extents count even when one extent is 0), bytes left over after the data, a
+// corrupt or truncated gzip stream, bytes after the last gzip member (several concatenated
+// members, as `cat a.gz b.gz` makes, are one valid stream), or a label count that differs from the
+// image count are ValueErrors naming the file and the byte offset (in the decompressed data for
+// .gz files). Only regular files are read (a FIFO, a folder or a device is a ValueError at once),
+// and nothing is allocated for more data than the file can hold; running out of memory is an
+// OutOfMemoryError naming the file.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -43,7 +48,7 @@ TensorDataset load_idx_dataset(const std::string& images_path, const std::string
                                IdxDatasetOptions options = {});
 
 // The MNIST file set in `folder`: {train,t10k}-{images-idx3,labels-idx1}-ubyte, optionally with
-// ".gz" (and the "images.idx3-ubyte" spelling some copies use).
+// ".gz" (and the "images.idx3-ubyte" spelling some copies use). `who` names the caller in errors.
 TensorDataset load_mnist_folder(const std::string& folder, Split split,
                                 IdxDatasetOptions options = {}, const char* who = "xgrad::data");
 

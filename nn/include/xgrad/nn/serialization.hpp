@@ -18,9 +18,10 @@
 // "optimizer.", "scheduler.") and the metadata with "xgrad.<part>.". Metadata keys starting with
 // "xgrad." are reserved; the rest is yours and comes back from the load functions.
 //
-// Every load validates the whole file first (see load_safetensors) and then the state against
-// the objects; on any error nothing is changed: a checkpoint is loaded all or nothing. Errors
-// name the file.
+// Every load validates the whole file first (see load_safetensors: only regular files, every
+// size checked) and then the state against the objects; on any error nothing is changed: a
+// checkpoint is loaded all or nothing. Errors name the file (running out of memory too, as an
+// OutOfMemoryError; no standard-library exception escapes).
 #pragma once
 #include <map>
 #include <string>
@@ -85,7 +86,8 @@ NamedState to_named(const S& s) {
     return n;
 }
 
-// Throws ValueError naming `path` when a state without tensors gets some.
+// Throws ValueError naming `path` when a state without tensors gets some. `who` names the op
+// without the "xgrad::" prefix ("nn::load_state"), as in every function below.
 void check_no_tensors(const NamedState& n, const std::string& path, const char* who);
 
 template <class S>
@@ -101,8 +103,10 @@ S from_named(const NamedState& n, const std::string& path, const char* who) {
     return s;
 }
 
-// Rethrows the exception being handled as the same xgrad::Error type with "<who>: '<path>': "
-// in front; other exceptions unchanged. Call only inside a catch block.
+// Rethrows the exception being handled as the same xgrad::Error type with
+// "xgrad::<who>: '<path>': " in front; std::bad_alloc becomes OutOfMemoryError and
+// std::length_error / std::out_of_range ValueError (naming the file too); other exceptions
+// unchanged. Call only inside a catch block.
 [[noreturn]] void rethrow_naming_file(const char* who, const std::string& path);
 
 struct CheckpointPart {
@@ -143,7 +147,7 @@ template <class Stateful, class = std::enable_if_t<detail::is_stateful_v<Statefu
 Metadata load_state(Stateful& object, const std::string& path) {
     Metadata metadata;
     const NamedState n = load_named_state(path, &metadata);
-    detail::load_part(object, n, path, "xgrad::nn::load_state");
+    detail::load_part(object, n, path, "nn::load_state");
     return metadata;
 }
 
@@ -170,7 +174,7 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
 template <class Optimizer, class = std::enable_if_t<detail::is_stateful_v<Optimizer>>>
 Metadata load_checkpoint(const std::string& path, Module& model, Optimizer& optimizer,
                          bool strict = true) {
-    const char* who = "xgrad::nn::load_checkpoint";
+    const char* who = "nn::load_checkpoint";
     detail::LoadedCheckpoint ckpt = detail::read_checkpoint(path, {"optimizer"});
     const auto optimizer_backup = optimizer.state_dict();
     detail::load_part(optimizer, ckpt.parts[0], path, who);
@@ -187,7 +191,7 @@ template <
     class = std::enable_if_t<detail::is_stateful_v<Optimizer> && detail::is_stateful_v<Scheduler>>>
 Metadata load_checkpoint(const std::string& path, Module& model, Optimizer& optimizer,
                          Scheduler& scheduler, bool strict = true) {
-    const char* who = "xgrad::nn::load_checkpoint";
+    const char* who = "nn::load_checkpoint";
     detail::LoadedCheckpoint ckpt = detail::read_checkpoint(path, {"optimizer", "scheduler"});
     const auto optimizer_backup = optimizer.state_dict();
     const auto scheduler_backup = scheduler.state_dict();
