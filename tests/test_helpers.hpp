@@ -1,7 +1,15 @@
 // Helpers shared by the test files.
 #pragma once
+#include <stdlib.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
 
 #include <xgrad/xgrad.hpp>
 
@@ -25,5 +33,34 @@ inline UnfoldOptions window(std::array<std::int64_t, 2> k, std::array<std::int64
     o.stride = s;
     return o;
 }
+
+// A fresh folder, removed with everything in it at scope exit (write permission restored first,
+// for tests that make it read-only).
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "xgrad_test_XXXXXX").string();
+        char* p = ::mkdtemp(tmpl.data());
+        if (!p) throw std::runtime_error("test::TempDir: mkdtemp failed");
+        path = p;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::permissions(path, std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::add, ec);
+        std::filesystem::remove_all(path, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return (path / name).string(); }
+    // The names in the folder, sorted.
+    std::vector<std::string> listing() const {
+        std::vector<std::string> names;
+        for (const auto& e : std::filesystem::directory_iterator(path))
+            names.push_back(e.path().filename());
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+};
 
 }  // namespace xgrad::test

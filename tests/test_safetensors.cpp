@@ -18,33 +18,15 @@
 #include <xgrad/optim.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder, removed with everything in it at scope exit.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "xgrad_ckpt_XXXXXX").string();
-        char* p = ::mkdtemp(tmpl.data());
-        REQUIRE(p != nullptr);
-        path = p;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    std::vector<std::string> listing() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
+using test::TempDir;
 
 std::string read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
