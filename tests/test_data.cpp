@@ -23,17 +23,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::be32;
+using test::idx;
+using test::read_bytes;
 using test::TempDir;
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using test::write_bytes;
 
 void write_gz(const std::string& path, const std::string& bytes) {
     gzFile f = gzopen(path.c_str(), "wb");
@@ -41,18 +35,6 @@ void write_gz(const std::string& path, const std::string& bytes) {
     REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) ==
             static_cast<int>(bytes.size()));
     REQUIRE(gzclose(f) == Z_OK);
-}
-
-std::string be32(std::uint32_t v) {
-    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                       static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-// An IDX file: magic (type code, dims), big-endian dimensions, then `payload`.
-std::string idx(int type, const std::vector<std::uint32_t>& dims, const std::string& payload) {
-    std::string s{0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
-    for (auto d : dims) s += be32(d);
-    return s + payload;
 }
 
 std::string ubytes(const std::vector<int>& v) {

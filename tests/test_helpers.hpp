@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -62,5 +64,35 @@ struct TempDir {
         return names;
     }
 };
+
+// Files written and read byte for byte, and the raw layouts the loader tests craft.
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+inline std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+inline std::string be32(std::uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+inline std::string le64(std::uint64_t v) {
+    std::string s(8, '\0');
+    for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(v >> (8 * i));
+    return s;
+}
+// An IDX file: magic (type code, dims), big-endian dimensions, then `payload`.
+inline std::string idx(int type, const std::vector<std::uint32_t>& dims,
+                       const std::string& payload) {
+    std::string s{0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
+    for (auto d : dims) s += be32(d);
+    return s + payload;
+}
+// A safetensors file from a header text (not padded) and a data buffer.
+inline std::string craft(const std::string& header, const std::string& data) {
+    return le64(header.size()) + header + data;
+}
 
 }  // namespace xgrad::test

@@ -34,29 +34,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::be32;
+using test::craft;
+using test::idx;
+using test::le64;
+using test::read_bytes;
 using test::TempDir;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     REQUIRE(out.good());
-}
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string be32(std::uint32_t v) {
-    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                       static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-// An IDX file: magic (type code, dims), big-endian dimensions, then `payload`.
-std::string idx(int type, const std::vector<std::uint32_t>& dims, const std::string& payload) {
-    std::string s{0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
-    for (auto d : dims) s += be32(d);
-    return s + payload;
 }
 
 // `bytes` as one gzip member.
@@ -73,17 +61,6 @@ std::string gzip(const std::string& bytes) {
     out.resize(out.size() - s.avail_out);
     deflateEnd(&s);
     return out;
-}
-
-std::string le64(std::uint64_t v) {
-    std::string s(8, '\0');
-    for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(v >> (8 * i));
-    return s;
-}
-
-// A safetensors file from a header text and a data buffer.
-std::string craft(const std::string& header, const std::string& data) {
-    return le64(header.size()) + header + data;
 }
 
 // A pid that belonged to a process that is gone (a reaped child): kill(pid, 0) gives ESRCH.

@@ -26,28 +26,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::craft;
+using test::le64;
+using test::read_bytes;
 using test::TempDir;
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string le64(std::uint64_t v) {
-    std::string s(8, '\0');
-    for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(v >> (8 * i));
-    return s;
-}
-
-// A file from a header text (not padded) and a data buffer.
-std::string craft(const std::string& header, const std::string& data) {
-    return le64(header.size()) + header + data;
-}
+using test::write_bytes;
 
 std::string raw_bytes(const Tensor& t) {
     const auto* p = static_cast<const char*>(t.impl()->data());
