@@ -1,43 +1,95 @@
-// The backward pass: replay the recorded nodes in reverse order of recording.
+// The backward pass, as PyTorch's engine runs it.
 //
-// Every node reachable from the roots is visited once, in decreasing sequence number. A node's
-// consumers were recorded after it, so by the time it is visited its output gradient is fully
-// summed, and its backward rule runs exactly once (a diamond x -> {a, b} -> y gives x's node
-// the sum of both paths). Broadcasting is undone here, in one place: a gradient whose shape
-// differs from the input's is summed back to it with sum_to.
-#include <algorithm>
+// Each call builds a GraphTask: every node reachable from the roots gets a dense index, a
+// dependency count (how many reachable edges point at it) and an input buffer where the
+// gradients arriving for it are summed. A node runs once its count reaches zero, so its
+// backward rule sees the full gradient exactly once (a diamond x -> {a, b} -> y gives x's
+// node the sum of both paths). Leaves are AccumulateGrad nodes like any other; all per-call
+// state lives in the task, none on the shared nodes, so threads may run backward at once.
+// Broadcasting is undone here, in one place: a gradient whose shape differs from the shape
+// the receiving node produced is summed back to it with sum_to.
+#include <cmath>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
+#include <xgrad/autograd/anomaly_mode.hpp>
 #include <xgrad/autograd/engine.hpp>
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/ops.hpp>
 #include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include "kernels/dispatch.hpp"
-#include "kernels/parallel.hpp"
 
 namespace xgrad::autograd {
 
 namespace {
 
-// dst += src, in place (same shape and dtype).
-void add_in_place(Tensor& dst, const Tensor& src) {
-    kernels::dispatch_floating(dst.dtype(), "backward", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        T* d = dst.data_ptr<T>();
-        const T* s = src.data_ptr<T>();
-        kernels::parallel_for(dst.numel(), [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
-            for (std::int64_t i = lo; i < hi; ++i) d[i] += s[i];
-        });
-    });
-}
+constexpr std::uint32_t kNone = ~std::uint32_t(0);
 
-// A gradient that nothing else references can be kept as it is; otherwise copy it so that a
-// later in-place accumulation cannot change another tensor.
-bool exclusively_owned(const Tensor& g) {
-    return g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 && !g.grad_fn();
+// Node* -> dense index, open addressing: cheaper than std::unordered_map for the few hundred
+// nodes of a typical graph, and no allocation per node.
+class NodeIndex {
+  public:
+    NodeIndex() : slots_(64, {nullptr, kNone}) {}
+    std::uint32_t find(const Node* n) const {
+        for (std::size_t i = hash(n);; i = (i + 1) & (slots_.size() - 1)) {
+            if (slots_[i].first == n) return slots_[i].second;
+            if (!slots_[i].first) return kNone;
+        }
+    }
+    // The index of n, inserting it as `next` if new; second is true when inserted.
+    std::pair<std::uint32_t, bool> insert(const Node* n, std::uint32_t next) {
+        if (2 * (count_ + 1) > slots_.size()) grow();
+        for (std::size_t i = hash(n);; i = (i + 1) & (slots_.size() - 1)) {
+            if (slots_[i].first == n) return {slots_[i].second, false};
+            if (!slots_[i].first) {
+                slots_[i] = {n, next};
+                ++count_;
+                return {next, true};
+            }
+        }
+    }
+
+  private:
+    std::size_t hash(const Node* n) const {
+        const auto h =
+            static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(n)) * 0x9E3779B97F4A7C15ull;
+        return static_cast<std::size_t>(h >> 32) & (slots_.size() - 1);
+    }
+    void grow() {
+        std::vector<std::pair<const Node*, std::uint32_t>> old(slots_.size() * 2, {nullptr, kNone});
+        old.swap(slots_);
+        count_ = 0;
+        for (const auto& s : old)
+            if (s.first) insert(s.first, s.second);
+    }
+    std::vector<std::pair<const Node*, std::uint32_t>> slots_;
+    std::size_t count_ = 0;
+};
+
+// The state of one backward call.
+struct GraphTask {
+    NodeIndex index;
+    std::vector<Node*> nodes;                // by dense index
+    std::vector<std::uint32_t> first_child;  // children of node i: child[first_child[i] ..
+    std::vector<std::uint32_t> child;        //   first_child[i + 1]), kNone for no edge
+    std::vector<std::uint32_t> deps;
+    std::vector<Tensor> buffers;  // the gradient summed so far for each node's output
+    std::vector<char> needed;     // autograd::grad: nodes that lead to a captured one
+    // autograd::grad: which result slot a node's incoming gradient is captured into.
+    std::vector<std::uint32_t> capture_slot;
+    TensorList captured;
+    bool capturing = false;
+    bool retain_graph = false;
+
+    std::uint32_t add(Node* n) {
+        auto [id, inserted] = index.insert(n, static_cast<std::uint32_t>(nodes.size()));
+        if (inserted) nodes.push_back(n);
+        return id;
+    }
+};
+
+void add_to_buffer(Tensor& buffer, Tensor g) {
+    buffer = buffer.defined() ? buffer + g : std::move(g);
 }
 
 Tensor run_hooks(const std::vector<Tensor::Hook>& hooks, Tensor g) {
@@ -46,31 +98,6 @@ Tensor run_hooks(const std::vector<Tensor::Hook>& hooks, Tensor g) {
         if (r.defined()) g = std::move(r);
     }
     return g;
-}
-
-void accumulate_into_leaf(TensorImpl& leaf, Tensor g, bool create_graph) {
-    g = run_hooks(leaf.hooks, std::move(g));
-    // A hook may replace the gradient; it must still fit the leaf (and its accumulated grad).
-    if (g.shape() != leaf.shape || g.dtype() != leaf.dtype)
-        raise<AutogradError>("backward", "gradient of shape ", shape_str(g.shape()), " (",
-                             dtype_name(g.dtype()), ") for a leaf of shape ", shape_str(leaf.shape),
-                             " (", dtype_name(leaf.dtype),
-                             "); a hook returned a tensor that does not fit");
-    if (leaf.grad.defined() && leaf.grad.shape() != leaf.shape) leaf.grad = Tensor();
-    if (!leaf.grad.defined()) {
-        leaf.grad = (create_graph || exclusively_owned(g)) ? std::move(g) : g.clone();
-    } else if (create_graph || leaf.grad.grad_fn()) {
-        leaf.grad = leaf.grad + g;  // out of place: the result keeps its own graph
-    } else {
-        add_in_place(leaf.grad, g);
-    }
-}
-
-void accumulate_into_node(Node& node, Tensor g) {
-    if (!node.grad_accum_.defined())
-        node.grad_accum_ = std::move(g);
-    else
-        node.grad_accum_ = node.grad_accum_ + g;
 }
 
 Tensor checked_root_grad(const Tensor& root, const Tensor& given, std::size_t i) {
@@ -91,27 +118,149 @@ Tensor checked_root_grad(const Tensor& root, const Tensor& given, std::size_t i)
     return given;
 }
 
-// What autograd::grad asks for: the gradient flowing into particular leaves or nodes.
-struct Captures {
-    std::unordered_map<const TensorImpl*, std::size_t> leaves;
-    std::unordered_map<const Node*, std::size_t> nodes;
-    TensorList grads;
-    bool active = false;
-};
-
-void capture_add(Captures& c, std::size_t idx, const Tensor& g) {
-    c.grads[idx] = c.grads[idx].defined() ? c.grads[idx] + g : g;
+// Anomaly mode: a gradient with NaN or Inf names the node that returned it and where the
+// node was created.
+void check_anomaly(const Node& n, const TensorList& grads) {
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+        const Tensor& g = grads[i];
+        if (!g.defined() || !is_floating(g.dtype())) continue;
+        bool has_nan = false, has_inf = false;
+        kernels::dispatch_floating(g.dtype(), "backward", [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const T* d = g.data_ptr<T>();
+            for (std::int64_t k = 0, m = g.numel(); k < m; ++k) {
+                has_nan = has_nan || std::isnan(d[k]);
+                has_inf = has_inf || std::isinf(d[k]);
+            }
+        });
+        if (!has_nan && !has_inf) continue;
+        const AnomalyMetadata* meta = n.anomaly_metadata();
+        raise<AutogradError>(
+            "backward", "anomaly detected: ", n.name(), " returned a gradient with ",
+            has_nan ? "NaN" : "Inf", " for its input ", std::to_string(i), " (shape ",
+            shape_str(g.shape()), "). It was created by ",
+            meta ? meta->describe()
+                 : std::string("a forward op recorded while anomaly mode was off (turn it on "
+                               "before the forward pass to see where)"));
+    }
 }
 
-void run_backward(const TensorList& roots, const TensorList& root_grads, bool retain_graph,
-                  bool create_graph, Captures& captures) {
+// Discovers the graph from the seeded roots: indices, child lists and dependency counts.
+// Breadth first: the roots hold indices 0..n_roots-1, every node found is appended, and each
+// node's child list is laid out when the walk reaches it, so lists are ordered by index.
+void build_graph(GraphTask& task) {
+    task.first_child.assign(1, 0);
+    for (std::uint32_t id = 0; id < task.nodes.size(); ++id) {
+        for (const Edge& e : task.nodes[id]->next_edges())
+            task.child.push_back(e.node ? task.add(e.node.get()) : kNone);
+        task.first_child.push_back(static_cast<std::uint32_t>(task.child.size()));
+    }
+}
+
+void count_deps(GraphTask& task) {
+    const std::size_t n = task.nodes.size();
+    task.deps.assign(n, 0);
+    for (std::uint32_t id = 0; id < n; ++id) {
+        if (task.capturing && !task.needed[id]) continue;
+        for (std::uint32_t k = task.first_child[id]; k < task.first_child[id + 1]; ++k) {
+            const std::uint32_t c = task.child[k];
+            if (c != kNone && (!task.capturing || task.needed[c])) ++task.deps[c];
+        }
+    }
+}
+
+// autograd::grad: only nodes from which a captured node can be reached need to run.
+void mark_needed(GraphTask& task) {
+    const std::size_t n = task.nodes.size();
+    task.needed.assign(n, 0);
+    // A reverse topological order: Kahn's algorithm over all edges, then walk it backwards.
+    std::vector<std::uint32_t> deps(n, 0), order, ready;
+    order.reserve(n);
+    for (std::uint32_t id = 0; id < n; ++id)
+        for (std::uint32_t k = task.first_child[id]; k < task.first_child[id + 1]; ++k)
+            if (task.child[k] != kNone) ++deps[task.child[k]];
+    for (std::uint32_t id = 0; id < n; ++id)
+        if (deps[id] == 0) ready.push_back(id);
+    while (!ready.empty()) {
+        const std::uint32_t id = ready.back();
+        ready.pop_back();
+        order.push_back(id);
+        for (std::uint32_t k = task.first_child[id]; k < task.first_child[id + 1]; ++k)
+            if (task.child[k] != kNone && --deps[task.child[k]] == 0)
+                ready.push_back(task.child[k]);
+    }
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        const std::uint32_t id = *it;
+        bool u = task.capture_slot[id] != kNone;
+        for (std::uint32_t k = task.first_child[id]; k < task.first_child[id + 1] && !u; ++k)
+            u = task.child[k] != kNone && task.needed[task.child[k]];
+        task.needed[id] = u;
+    }
+}
+
+void execute(GraphTask& task, std::size_t n_roots) {
+    std::vector<std::uint32_t> ready;
+    for (std::uint32_t id = 0; id < n_roots; ++id)
+        if (task.deps[id] == 0 && (!task.capturing || task.needed[id])) ready.push_back(id);
+    const bool anomaly = AnomalyMode::is_enabled();
+    while (!ready.empty()) {
+        const std::uint32_t id = ready.back();
+        ready.pop_back();
+        Node* n = task.nodes[id];
+        Tensor g = std::move(task.buffers[id]);
+        task.buffers[id] = Tensor();
+        if (g.defined()) {
+            if (!n->pre_hooks().empty()) g = run_hooks(n->pre_hooks(), std::move(g));
+            if (task.capturing && task.capture_slot[id] != kNone)
+                add_to_buffer(task.captured[task.capture_slot[id]], g);
+            // autograd::grad returns gradients instead of accumulating them into leaves, and
+            // runs a node only if a captured node lies beyond it.
+            bool run = true;
+            if (task.capturing) {
+                run = false;
+                for (std::uint32_t k = task.first_child[id]; k < task.first_child[id + 1]; ++k)
+                    run = run || (task.child[k] != kNone && task.needed[task.child[k]]);
+            }
+            if (run) {
+                TensorList grads = n->apply(g);
+                g = Tensor();
+                if (grads.size() != n->num_inputs())
+                    raise<AutogradError>("backward", n->name(), " returned ",
+                                         std::to_string(grads.size()), " gradients for ",
+                                         std::to_string(n->num_inputs()), " inputs");
+                if (anomaly) check_anomaly(*n, grads);
+                for (std::size_t i = 0; i < grads.size(); ++i) {
+                    const std::uint32_t c = task.child[task.first_child[id] + i];
+                    if (c == kNone || !grads[i].defined()) continue;
+                    if (task.capturing && !task.needed[c]) continue;
+                    Tensor gi = std::move(grads[i]);
+                    const Shape& want = task.nodes[c]->output_shape();
+                    if (gi.shape() != want) gi = sum_to(gi, want);
+                    add_to_buffer(task.buffers[c], std::move(gi));
+                }
+                if (!task.retain_graph) n->release();
+            }
+        }
+        for (std::uint32_t k = task.first_child[id]; k < task.first_child[id + 1]; ++k) {
+            const std::uint32_t c = task.child[k];
+            if (c == kNone || (task.capturing && !task.needed[c])) continue;
+            if (--task.deps[c] == 0) ready.push_back(c);
+        }
+    }
+}
+
+// The one path behind backward and grad: seed the roots, discover, run.
+void run_backward(GraphTask& task, const TensorList& roots, const TensorList& root_grads,
+                  bool create_graph, const std::vector<Edge>& capture_edges) {
     if (!root_grads.empty() && root_grads.size() != roots.size())
         raise<AutogradError>("backward", std::to_string(roots.size()), " outputs but ",
                              std::to_string(root_grads.size()), " gradients");
     AutoGradMode mode(create_graph);
 
-    // 1. Seed the roots.
-    std::vector<Node*> stack;
+    // Roots first, so that they hold indices 0..n_roots-1 (a root listed twice, or reachable
+    // from another root, is one node: its seeds add up and it waits for its dependencies).
+    std::vector<Edge> root_edges(roots.size());
+    TensorList seeds(roots.size());
     for (std::size_t i = 0; i < roots.size(); ++i) {
         const Tensor& r = roots[i];
         if (!r.defined() || !r.requires_grad())
@@ -119,126 +268,70 @@ void run_backward(const TensorList& roots, const TensorList& root_grads, bool re
                                  " does not require grad and has no grad_fn (shape ",
                                  (r.defined() ? shape_str(r.shape()) : std::string("undefined")),
                                  ")");
-        Tensor g = checked_root_grad(r, root_grads.empty() ? Tensor() : root_grads[i], i);
-        if (r.grad_fn()) {
-            accumulate_into_node(*r.grad_fn(), g);
-            stack.push_back(r.grad_fn().get());
-        } else if (captures.active) {
-            auto it = captures.leaves.find(r.impl().get());
-            if (it != captures.leaves.end())
-                capture_add(captures, it->second, run_hooks(r.impl()->hooks, g));
-        } else {
-            accumulate_into_leaf(*r.impl(), g, create_graph);
-        }
+        seeds[i] = checked_root_grad(r, root_grads.empty() ? Tensor() : root_grads[i], i);
+        root_edges[i] = gradient_edge(r);
+        task.add(root_edges[i].node.get());
     }
+    const std::size_t n_roots = task.nodes.size();
+    build_graph(task);
+    task.buffers.resize(task.nodes.size());
+    for (std::size_t i = 0; i < roots.size(); ++i)
+        add_to_buffer(task.buffers[task.index.find(root_edges[i].node.get())], std::move(seeds[i]));
 
-    // 2. Every node reachable from the roots.
-    std::vector<Node*> order;
-    std::unordered_set<Node*> seen(stack.begin(), stack.end());
-    order.assign(seen.begin(), seen.end());
-    stack.assign(seen.begin(), seen.end());
-    while (!stack.empty()) {
-        Node* n = stack.back();
-        stack.pop_back();
-        for (const Edge& e : n->next_edges())
-            if (e.node && seen.insert(e.node.get()).second) {
-                order.push_back(e.node.get());
-                stack.push_back(e.node.get());
-            }
-    }
-    std::sort(order.begin(), order.end(),
-              [](const Node* a, const Node* b) { return a->sequence_nr() > b->sequence_nr(); });
-
-    // For autograd::grad: skip nodes from which no requested input can be reached.
-    std::unordered_set<const Node*> useful;
-    if (captures.active) {
-        for (auto it = order.rbegin(); it != order.rend(); ++it) {
-            const Node* n = *it;
-            bool u = captures.nodes.count(n) > 0;
-            for (const Edge& e : n->next_edges())
-                u = u || (e.node && useful.count(e.node.get())) ||
-                    (e.leaf && captures.leaves.count(e.leaf.get()));
-            if (u) useful.insert(n);
+    if (task.capturing) {
+        task.capture_slot.assign(task.nodes.size(), kNone);
+        for (std::size_t k = 0; k < capture_edges.size(); ++k) {
+            const std::uint32_t id = task.index.find(capture_edges[k].node.get());
+            if (id != kNone && task.capture_slot[id] == kNone)
+                task.capture_slot[id] = static_cast<std::uint32_t>(k);
         }
+        mark_needed(task);
     }
-
-    // 3. Replay in reverse recording order.
-    try {
-        for (Node* n : order) {
-            Tensor g = std::move(n->grad_accum_);
-            n->grad_accum_ = Tensor();
-            if (!g.defined()) continue;
-            if (captures.active && !useful.count(n)) continue;
-            g = run_hooks(n->pre_hooks(), std::move(g));
-            if (captures.active) {
-                auto it = captures.nodes.find(n);
-                if (it != captures.nodes.end()) capture_add(captures, it->second, g);
-            }
-            TensorList grads = n->apply(g);
-            g = Tensor();
-            if (grads.size() != n->num_inputs())
-                raise<AutogradError>("backward", n->name(), " returned ",
-                                     std::to_string(grads.size()), " gradients for ",
-                                     std::to_string(n->num_inputs()), " inputs");
-            for (std::size_t i = 0; i < grads.size(); ++i) {
-                const Edge& e = n->next_edges()[i];
-                if (!e.defined() || !grads[i].defined()) continue;
-                Tensor gi = std::move(grads[i]);
-                if (gi.shape() != e.shape) gi = sum_to(gi, e.shape);
-                if (e.node) {
-                    accumulate_into_node(*e.node, std::move(gi));
-                } else if (captures.active) {
-                    auto it = captures.leaves.find(e.leaf.get());
-                    if (it != captures.leaves.end())
-                        capture_add(captures, it->second, run_hooks(e.leaf->hooks, gi));
-                } else {
-                    accumulate_into_leaf(*e.leaf, std::move(gi), create_graph);
-                }
-            }
-            if (!retain_graph) n->release();
-        }
-    } catch (...) {
-        for (Node* n : order) n->grad_accum_ = Tensor();
-        throw;
-    }
+    count_deps(task);
+    execute(task, n_roots);
 }
 
 }  // namespace
 
 void backward(const TensorList& tensors, const TensorList& grad_tensors, BackwardOptions options) {
-    Captures none;
-    run_backward(tensors, grad_tensors, options.retain_graph || options.create_graph,
-                 options.create_graph, none);
+    GraphTask task;
+    task.retain_graph = options.retain_graph || options.create_graph;
+    run_backward(task, tensors, grad_tensors, options.create_graph, {});
 }
 
 TensorList grad(const TensorList& outputs, const TensorList& inputs, const TensorList& grad_outputs,
                 GradOptions options) {
-    Captures c;
-    c.active = true;
-    c.grads.resize(inputs.size());
-    std::vector<std::pair<std::size_t, std::size_t>> repeats;  // (index, first index)
+    GraphTask task;
+    task.capturing = true;
+    task.retain_graph = options.retain_graph.value_or(options.create_graph);
+    // Each input is captured where its gradient arrives: its grad_fn, or its AccumulateGrad.
+    std::vector<Edge> capture_edges(inputs.size());
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const Tensor& x = inputs[i];
         if (!x.defined() || !x.requires_grad())
             raise<AutogradError>("autograd::grad", "input ", std::to_string(i),
                                  " does not require grad");
-        // The same tensor listed twice gets the same gradient twice.
-        const bool inserted = x.grad_fn() ? c.nodes.emplace(x.grad_fn().get(), i).second
-                                          : c.leaves.emplace(x.impl().get(), i).second;
-        if (!inserted)
-            repeats.emplace_back(
-                i, x.grad_fn() ? c.nodes[x.grad_fn().get()] : c.leaves[x.impl().get()]);
+        capture_edges[i] = gradient_edge(x);
     }
-    run_backward(outputs, grad_outputs, options.retain_graph.value_or(options.create_graph),
-                 options.create_graph, c);
-    for (const auto& [i, first] : repeats) c.grads[i] = c.grads[first];
-    for (std::size_t i = 0; i < inputs.size(); ++i)
-        if (!c.grads[i].defined() && !options.allow_unused)
+    task.captured.resize(inputs.size());
+    run_backward(task, outputs, grad_outputs, options.create_graph, capture_edges);
+    // The same tensor (or two sharing a grad_fn) listed twice gets the same gradient twice.
+    TensorList result(inputs.size());
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        std::size_t first = i;
+        for (std::size_t j = 0; j < i; ++j)
+            if (capture_edges[j].node == capture_edges[i].node) {
+                first = j;
+                break;
+            }
+        result[i] = task.captured[first];
+        if (!result[i].defined() && !options.allow_unused)
             raise<AutogradError>("autograd::grad", "input ", std::to_string(i), " (shape ",
                                  shape_str(inputs[i].shape()),
                                  ") was not used to compute the outputs; set allow_unused = true "
                                  "to get an undefined gradient instead");
-    return c.grads;
+    }
+    return result;
 }
 
 }  // namespace xgrad::autograd

@@ -58,6 +58,10 @@ std::string to_dot(const Tensor& root, const DotOptions& options) {
     for (const auto& [name, t] : options.names)
         if (t.defined()) names.emplace(t.impl().get(), name);
 
+    // A leaf's gradient goes to its AccumulateGrad node; the graph shows the leaf itself.
+    auto leaf_of = [](const Edge& e) {
+        return static_cast<const AccumulateGrad&>(*e.node).leaf().get();
+    };
     // Every node reachable from the root, iteratively (graphs can be very deep).
     std::vector<Node*> nodes;
     std::unordered_set<const Node*> seen;
@@ -71,7 +75,8 @@ std::string to_dot(const Tensor& root, const DotOptions& options) {
         stack.pop_back();
         nodes.push_back(n);
         for (const Edge& e : n->next_edges())
-            if (e.node && seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+            if (e.node && !e.node->is_accumulate_grad() && seen.insert(e.node.get()).second)
+                stack.push_back(e.node.get());
     }
     std::sort(nodes.begin(), nodes.end(),
               [](const Node* a, const Node* b) { return a->sequence_nr() < b->sequence_nr(); });
@@ -87,7 +92,7 @@ std::string to_dot(const Tensor& root, const DotOptions& options) {
     };
     for (const Node* n : nodes)
         for (const Edge& e : n->next_edges())
-            if (!e.node && e.leaf) add_leaf(e.leaf.get());
+            if (e.node && e.node->is_accumulate_grad()) add_leaf(leaf_of(e));
     const bool root_is_leaf = !root.grad_fn();
     if (root_is_leaf) add_leaf(root.impl().get());
 
@@ -125,7 +130,8 @@ std::string to_dot(const Tensor& root, const DotOptions& options) {
     for (const Node* n : nodes) {
         for (const Edge& e : n->next_edges()) {
             if (!e.defined()) continue;
-            const std::string& src = e.node ? node_id[e.node.get()] : leaf_id[e.leaf.get()];
+            const std::string& src =
+                e.node->is_accumulate_grad() ? leaf_id[leaf_of(e)] : node_id[e.node.get()];
             if (options.direction == DotDirection::DataFlow)
                 os << "  " << src << " -> " << node_id[n] << ";\n";
             else

@@ -1,4 +1,5 @@
 // Tensor handle basics: storage, read-out and the autograd fields that need no tape.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -157,10 +158,21 @@ void set_data(const Tensor& t, const Tensor& src) {
                           dtype_name(s.dtype), " data");
     // A gradient of the old dtype or shape no longer fits.
     if (i.dtype != s.dtype || i.shape != s.shape) i.grad = Tensor();
+    // Past both versions: whatever was saved of either tensor before the swap is stale.
+    const std::uint64_t old_version = i.storage->version.load(std::memory_order_relaxed);
+    const std::uint64_t src_version = s.storage->version.load(std::memory_order_relaxed);
+    s.storage->version.store(std::max(old_version, src_version) + 1, std::memory_order_relaxed);
     i.storage = s.storage;
     i.shape = s.shape;
     i.numel = s.numel;
     i.dtype = s.dtype;
+}
+
+std::uint64_t Tensor::version() const {
+    return checked(impl_, "version").storage->version.load(std::memory_order_relaxed);
+}
+void Tensor::bump_version() const {
+    checked(impl_, "bump_version").storage->version.fetch_add(1, std::memory_order_relaxed);
 }
 
 Tensor Tensor::detach() const {

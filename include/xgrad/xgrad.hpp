@@ -10,6 +10,7 @@
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/core/threads.hpp>
 
+#include <xgrad/autograd/anomaly_mode.hpp>
 #include <xgrad/autograd/engine.hpp>
 #include <xgrad/autograd/function.hpp>
 #include <xgrad/autograd/grad_mode.hpp>

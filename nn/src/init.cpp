@@ -31,6 +31,7 @@ Tensor& fill(Tensor& t, const char* op, F value_at) {
             raise<DtypeError>((std::string("nn::init::") + op).c_str(),
                               "needs a floating tensor, got ", dtype_name(t.dtype()));
     }
+    t.bump_version();
     return t;
 }
 

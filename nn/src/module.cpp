@@ -40,6 +40,11 @@ Tensor Module::forward(const Tensor&) {
                       "this module does not take a single tensor (call its own operator())");
 }
 
+Tensor Module::forward_labelled(const Tensor& input) {
+    autograd::AnomalyScope scope(name());
+    return forward(input);
+}
+
 std::string Module::name() const {
     int status = 0;
     char* demangled = abi::__cxa_demangle(typeid(*this).name(), nullptr, nullptr, &status);

@@ -12,7 +12,15 @@ std::shared_ptr<Module> Sequential::operator[](std::size_t i) const {
 
 Tensor Sequential::forward(const Tensor& input) {
     Tensor x = input;
-    for (const auto& [name, m] : named_children()) x = m->forward(x);
+    const bool label = autograd::AnomalyMode::is_enabled();
+    for (const auto& [name, m] : named_children()) {
+        if (!label) {
+            x = m->forward(x);
+            continue;
+        }
+        autograd::AnomalyScope scope("[" + name + "] " + m->name());  // "[2] Linear"
+        x = m->forward(x);
+    }
     return x;
 }
 

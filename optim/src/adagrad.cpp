@@ -88,6 +88,7 @@ void Adagrad::step() {
                 adagrad_update<T>(p.data_ptr<T>(), grad.data_ptr<T>(),
                                   st.buffers[kSum].data_ptr<T>(), p.numel(), o, st.step);
             });
+            p.bump_version();  // an in-place write: a graph that saved p must not reuse it
         }
     }
 }

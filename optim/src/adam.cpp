@@ -78,6 +78,7 @@ void adam_family_step(const Optimizer& opt, const std::vector<Options>& options,
                     p.data_ptr<T>(), grad.data_ptr<T>(), st.buffers[kExpAvg].template data_ptr<T>(),
                     st.buffers[kExpAvgSq].template data_ptr<T>(), v_max, p.numel(), args, st.step);
             });
+            p.bump_version();  // an in-place write: a graph that saved p must not reuse it
         }
     }
 }

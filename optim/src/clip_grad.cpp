@@ -93,6 +93,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
             T* d = g.data_ptr<T>();
             const T c = static_cast<T>(clamped);
             for (std::int64_t i = 0, n = g.numel(); i < n; ++i) d[i] = d[i] * c;
+            g.bump_version();
         });
     return total;
 }
@@ -115,6 +116,7 @@ void clip_grad_value_(const std::vector<Tensor>& params, double clip_value) {
                     d[i] = hi;
             }
         });
+        g.bump_version();
     }
 }
 

@@ -107,6 +107,7 @@ void RMSprop::step() {
                                   st.buffers[kSquareAvg].data_ptr<T>(), buf, grad_avg, p.numel(),
                                   o);
             });
+            p.bump_version();  // an in-place write: a graph that saved p must not reuse it
         }
     }
 }

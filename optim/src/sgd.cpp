@@ -118,6 +118,7 @@ void SGD::step() {
                               buf.defined() ? buf.data_ptr<T>() : nullptr, p.numel(), o,
                               first_step);
             });
+            p.bump_version();  // an in-place write: a graph that saved p must not reuse it
         }
     }
 }

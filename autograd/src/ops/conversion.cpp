@@ -63,6 +63,7 @@ Tensor& Tensor::fill_(double value) {
         using T = typename decltype(tag)::type;
         std::fill(data_ptr<T>(), data_ptr<T>() + numel(), static_cast<T>(value));
     });
+    bump_version();
     return *this;
 }
 
@@ -75,6 +76,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
     check_same_dtype("copy_", *this, src);
     if (src.shape() == shape()) {
         std::memcpy(impl()->data(), src.impl()->data(), numel() * dtype_size(dtype()));
+        bump_version();
         return *this;
     }
     if (broadcast_shapes(src.shape(), shape(), "copy_") != shape())
@@ -83,8 +85,10 @@ Tensor& Tensor::copy_(const Tensor& src) {
     kernels::dispatch_all(dtype(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         auto o = kernels::nd<T>(*this);
-        xt::noalias(o) = kernels::nd<T>(src);
+        // Broadcast explicitly: assigning a smaller expression would try to resize o.
+        xt::noalias(o) = xt::broadcast(kernels::nd<T>(src), kernels::to_xshape(shape()));
     });
+    bump_version();
     return *this;
 }
 

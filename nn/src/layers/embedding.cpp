@@ -28,6 +28,7 @@ Embedding::Embedding(std::int64_t num, std::int64_t dim, EmbeddingOptions option
     if (padding_idx) {
         float* row = w.data_ptr<float>() + *padding_idx * dim;
         std::fill(row, row + dim, 0.0f);
+        w.bump_version();
     }
     weight = register_parameter("weight", w);
 }

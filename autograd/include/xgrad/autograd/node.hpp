@@ -10,14 +10,17 @@
 
 namespace xgrad {
 
-// Where the gradient of one input goes: the node that produced it, or the leaf itself.
-// Both empty when that input does not need a gradient.
+// Where the gradient of one input goes: input `input_nr` of `node` (the op that produced the
+// input, or the AccumulateGrad node of a leaf). Undefined when that input needs no gradient.
+// Nodes have one output today, so input_nr is 0; it is kept so that multi-output nodes fit.
 struct Edge {
     std::shared_ptr<Node> node;
-    std::shared_ptr<TensorImpl> leaf;
-    Shape shape;  // the input's shape: gradients are summed back to it after broadcasting
-    bool defined() const { return node || leaf; }
+    std::uint32_t input_nr = 0;
+    bool defined() const { return node != nullptr; }
 };
+
+// Where a node was created, kept only in anomaly mode (autograd/anomaly_mode.hpp).
+struct AnomalyMetadata;
 
 class Node {
   public:
@@ -26,7 +29,7 @@ class Node {
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 
-    // "MulBackward", shown by printing and graph export.
+    // "MulBackward", shown by printing, graph export and error messages.
     virtual const char* name() const = 0;
     // The backward rule: gradient of the output in, one gradient per input out (undefined
     // where needs_input_grad(i) is false). Written with Tensor ops so that it can itself be
@@ -38,9 +41,11 @@ class Node {
     std::size_t num_inputs() const { return edges_.size(); }
     bool needs_input_grad(std::size_t i) const { return i < edges_.size() && edges_[i].defined(); }
 
-    // Saved tensors, for the backward rule. Throws once the graph has been released.
+    // Saved tensors, for the backward rule. Throws once the graph has been released, and
+    // throws AutogradError if a saved tensor was modified in place since it was saved (its
+    // storage version moved), naming this op, the input and both versions.
     const Tensor& saved(std::size_t i) const;
-    const TensorList& saved_tensors() const;
+    TensorList saved_tensors() const;
     // The op's output, rebuilt from saved data with this node as grad_fn, so a rule that
     // uses the output (exp, tanh, sigmoid) stays differentiable without a reference cycle.
     Tensor saved_output();
@@ -48,8 +53,11 @@ class Node {
     // Frees saved tensors (after backward without retain_graph).
     void release();
 
-    // Gradient hooks of the (non-leaf) output tensor, run before apply.
-    std::vector<Tensor::Hook>& pre_hooks() { return pre_hooks_; }
+    // Hooks run on the gradient arriving at this node, before apply: the hooks of a non-leaf
+    // output tensor, or (AccumulateGrad) the leaf's own hooks.
+    virtual std::vector<Tensor::Hook>& pre_hooks() { return pre_hooks_; }
+    // True for AccumulateGrad: autograd::grad captures what reaches it instead of running it.
+    bool is_accumulate_grad() const { return accumulates_; }
 
     // Set up by record(): wiring of inputs, saved state and output description.
     void set_edges(std::vector<Edge> edges) { edges_ = std::move(edges); }
@@ -59,23 +67,65 @@ class Node {
     const Shape& output_shape() const { return out_shape_; }
     Dtype output_dtype() const { return out_dtype_; }
 
-    // Engine scratch: the gradient summed so far for this node's output.
-    Tensor grad_accum_;
+    // Anomaly mode: where this node was created (null when anomaly mode was off).
+    const AnomalyMetadata* anomaly_metadata() const { return anomaly_.get(); }
+
+  protected:
+    bool accumulates_ = false;
 
   private:
+    // What a saved tensor was when saved: its version, and which input it is (-1: not one).
+    struct SavedSlot {
+        std::uint64_t version = 0;
+        std::int32_t input_nr = -1;
+    };
+    static constexpr std::size_t kInlineSlots = 4;  // most ops save at most 4 tensors
+    SavedSlot& slot(std::size_t i) {
+        return i < kInlineSlots ? slots_[i] : more_slots_[i - kInlineSlots];
+    }
+    const SavedSlot& slot(std::size_t i) const {
+        return i < kInlineSlots ? slots_[i] : more_slots_[i - kInlineSlots];
+    }
+    [[noreturn]] void throw_modified(const char* what, std::size_t i, std::uint64_t expected,
+                                     std::uint64_t found, std::int32_t input_nr,
+                                     const Shape& shape) const;
+
     std::uint64_t seq_;
     std::vector<Edge> edges_;
     TensorList saved_;
+    SavedSlot slots_[kInlineSlots];
+    std::vector<SavedSlot> more_slots_;
     std::shared_ptr<Storage> saved_output_;
+    std::uint64_t saved_output_version_ = 0;
     std::weak_ptr<Node> self_;  // set by record(); lets saved_output() hand out grad_fn
     Shape out_shape_;
     Dtype out_dtype_ = Dtype::f32;
     bool has_saved_ = false;
     bool released_ = false;
     std::vector<Tensor::Hook> pre_hooks_;
+    std::unique_ptr<AnomalyMetadata> anomaly_;
 
     friend void attach_node(const std::shared_ptr<Node>&, Tensor&, const TensorList&);
 };
+
+// The sink of a leaf's gradient: it runs the leaf's hooks (as pre_hooks) and adds the
+// gradient into leaf.grad(), under a lock, so that threads running backward through graphs
+// that share the leaf never lose an update. One per leaf while any graph holds it.
+class AccumulateGrad final : public Node {
+  public:
+    explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf);
+    const char* name() const override { return "AccumulateGrad"; }
+    TensorList apply(const Tensor& grad) override;
+    std::vector<Tensor::Hook>& pre_hooks() override { return leaf_->hooks; }
+    const std::shared_ptr<TensorImpl>& leaf() const { return leaf_; }
+
+  private:
+    std::shared_ptr<TensorImpl> leaf_;
+};
+
+// The node a gradient for `t` goes to: its grad_fn, or the AccumulateGrad of a leaf that
+// requires grad (made on first use and shared); undefined if t does not require grad.
+Edge gradient_edge(const Tensor& t);
 
 // True when grad mode is on and any of the tensors requires grad: the op must be recorded.
 bool should_record(std::initializer_list<const Tensor*> inputs);

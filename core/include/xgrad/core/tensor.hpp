@@ -90,6 +90,12 @@ class Tensor {
     Tensor& fill_(double value);
     Tensor& zero_();
     Tensor& copy_(const Tensor& src);  // same shape (or broadcastable) and dtype
+    // How many in-place writes the data has seen, shared with every view of it (PyTorch's
+    // `_version`). Autograd records it when it saves a tensor and refuses to backward through
+    // a saved tensor whose version moved. Code that writes through data_ptr() in place calls
+    // bump_version() afterwards, as the optimizers do.
+    std::uint64_t version() const;
+    void bump_version() const;
 
     // ---- method forms of the op library (defined with the ops in autograd/) ------------
     Tensor sum(const Axes& dims = {}, bool keepdim = false) const;

@@ -1,7 +1,9 @@
 // The state behind a Tensor handle. Advanced users (custom kernels) and the autograd engine
 // use it; ordinary code goes through Tensor.
 #pragma once
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -18,6 +20,10 @@ struct Storage {
 
     void* data = nullptr;
     std::size_t nbytes = 0;
+    // Bumped by every in-place write (fill_, copy_, set_data, optimizer steps, ...). It lives
+    // on the storage so that every view shares it; autograd compares it with the version a
+    // saved tensor had when it was saved and refuses to use data that changed since.
+    std::atomic<std::uint64_t> version{0};
 };
 
 struct TensorImpl {
@@ -31,7 +37,10 @@ struct TensorImpl {
     bool retains_grad = false;
     std::shared_ptr<Node> grad_fn;
     Tensor grad;
-    std::vector<Tensor::Hook> hooks;  // hooks of leaves (non-leaf hooks live on grad_fn)
+    std::vector<Tensor::Hook> hooks;  // hooks of leaves, run by the leaf's AccumulateGrad node
+    // A leaf's AccumulateGrad node, shared by every graph that uses the leaf while any of them
+    // lives (weak: the graph owns it, as in PyTorch). Made by autograd's grad_accumulator().
+    std::weak_ptr<Node> grad_accumulator;
 
     void* data() const { return storage->data; }
 };
@@ -44,6 +53,8 @@ Tensor make_view(const std::shared_ptr<Storage>& storage, const Shape& shape, Dt
 // Replaces the data, shape and dtype behind `t` with those of `src` (sharing src's storage),
 // keeping t's handle and autograd identity: every holder of `t` sees the new data. For leaves
 // only (a module moving its parameters to another dtype). Throws AutogradError on a non-leaf.
+// Counts as an in-place write of both: the shared storage's version moves past both old ones,
+// so a tensor saved for backward before the swap is refused, never silently read.
 void set_data(const Tensor& t, const Tensor& src);
 
 }  // namespace xgrad

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include <xgrad/autograd/anomaly_mode.hpp>
 #include <xgrad/core/tensor.hpp>
 
 namespace xgrad::nn {
@@ -43,7 +44,10 @@ class Module {
     // The layer's computation on one input. Modules with other signatures (losses, recurrent
     // layers) add their own call operators; calling this one on them is an error.
     virtual Tensor forward(const Tensor& input);
-    Tensor operator()(const Tensor& input) { return forward(input); }
+    // In anomaly mode the call is labelled with name(), so a bad gradient names its module.
+    Tensor operator()(const Tensor& input) {
+        return autograd::AnomalyMode::is_enabled() ? forward_labelled(input) : forward(input);
+    }
 
     // "Linear"; defaults to the class name.
     virtual std::string name() const;
@@ -99,6 +103,8 @@ class Module {
     void replace_parameter(const std::string& name, const Tensor& tensor);
 
   private:
+    Tensor forward_labelled(const Tensor& input);
+
     template <class T>
     struct is_shared_ptr : std::false_type {};
     template <class T>
