@@ -226,6 +226,16 @@ TEST_CASE("single-tensor forms, and v omitted for a single-element output or inp
     const Tensor s0 = tensor({0.3}, {kFloat64});
     const fn::TensorJvpResult d = fn::jvp(curve, s0);
     check_close(d.jvp, c * (c * 0.3).cos());
+
+    // The identity returns its (prepared) input itself: J = I, vjp = jvp = v, and the Hessian
+    // of x.x / 2 is I.
+    auto identity = [](const Tensor& z) { return z; };
+    check_close(fn::jacobian(identity, u), eye(4, -1, {kFloat64}), 0, 0);
+    check_close(fn::vjp(identity, u, vu).vjp, vu, 0, 0);
+    check_close(fn::jvp(identity, u, vu).jvp, vu, 0, 0);
+    auto half_square = [](const Tensor& z) { return (z * z).sum() * 0.5; };
+    check_close(fn::hessian(half_square, u), eye(4, -1, {kFloat64}), 0, 0);
+    check_close(fn::hvp(half_square, u, vu).hvp, vu, 0, 0);
 }
 
 TEST_CASE("hessian, hvp and vhp match finite differences of the gradient", "[functional]") {

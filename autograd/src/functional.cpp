@@ -211,7 +211,8 @@ Shape concat_shapes(const Shape& a, const Shape& b) {
 }
 
 // Reverse-mode Jacobian, one backward pass per output element (PyTorch's non-vectorized
-// path). `out_name` words the strict-mode errors ("output" or, for the Hessian, "gradient").
+// path). `out_name` words the strict-mode errors ("output", or "the gradient of input"
+// when hessian takes the Jacobian of the gradient).
 std::vector<TensorList> jacobian_impl(const ListFunction& func, const TensorList& inputs,
                                       FunctionalOptions o, const char* op, const char* out_name) {
     check_callable(func, op);
