@@ -4,12 +4,14 @@
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/dtype.hpp>
 #include <xgrad/core/error.hpp>
+#include <xgrad/core/memory.hpp>
 #include <xgrad/core/random.hpp>
 #include <xgrad/core/safetensors.hpp>
 #include <xgrad/core/shape.hpp>
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/core/threads.hpp>
 
+#include <xgrad/autograd/checkpoint.hpp>
 #include <xgrad/autograd/engine.hpp>
 #include <xgrad/autograd/function.hpp>
 #include <xgrad/autograd/grad_mode.hpp>
