@@ -303,6 +303,16 @@ TEST_CASE("checkpoint with several outputs, mixed dtypes and unused inputs", "[c
     ((y[0] * 3.0).sum() + y[0].sum()).backward();
     CHECK(hook_calls == 1);
     CHECK(max_diff(b.grad(), (a.tanh() * 8.0).sum({0}).detach()) <= 1e-12);
+
+    // A call that reaches an output's node but not the shared node (autograd::grad with respect
+    // to the output itself) must not leak that output's gradient into the next backward.
+    a.zero_grad();
+    b.zero_grad();
+    TensorList u = autograd::checkpoint(fn, {a, b});
+    const Tensor gu1 = autograd::grad({(u[1] * 100.0).sum()}, {u[1]})[0];
+    CHECK(values(gu1) == std::vector<double>(12, 100.0));
+    u[0].sum().backward();
+    CHECK(max_diff(a.grad(), ((1.0 - a.tanh().pow(2.0)) * b).detach()) <= 1e-12);
 }
 
 TEST_CASE("checkpoint gradients through autograd::grad, residuals, nesting and identity",
