@@ -1,11 +1,13 @@
 #include "allocator.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include <xgrad/core/check.hpp>
+#include <xgrad/core/memory.hpp>
 
 namespace xgrad::detail {
 
@@ -43,6 +45,18 @@ BlockCache& cache() {
     return *c;
 }
 
+// Statistics: relaxed atomics, because they order nothing; they only count. The peak is raised
+// with a compare-exchange loop that runs only when a new maximum is reached.
+std::atomic<std::size_t> g_allocated{0};
+std::atomic<std::size_t> g_peak{0};
+
+void count_allocation(std::size_t nbytes) {
+    const std::size_t now = g_allocated.fetch_add(nbytes, std::memory_order_relaxed) + nbytes;
+    std::size_t peak = g_peak.load(std::memory_order_relaxed);
+    while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+}
+
 void release_cached_blocks() {
     BlockCache& c = cache();
     std::lock_guard<std::mutex> lock(c.mutex);
@@ -66,6 +80,7 @@ void* allocate(std::size_t nbytes) {
             void* p = it->second.back();
             it->second.pop_back();
             c.cached_bytes -= size;
+            count_allocation(nbytes);
             return p;
         }
     }
@@ -76,11 +91,13 @@ void* allocate(std::size_t nbytes) {
         p = std::aligned_alloc(64, size);
     }
     if (!p) out_of_memory(nbytes);
+    count_allocation(nbytes);
     return p;
 }
 
 void deallocate(void* ptr, std::size_t nbytes) {
     if (!ptr) return;
+    g_allocated.fetch_sub(nbytes, std::memory_order_relaxed);
     const std::size_t size = rounded(nbytes);
     if (size >= kCacheFrom) {
         BlockCache& c = cache();
@@ -95,3 +112,22 @@ void deallocate(void* ptr, std::size_t nbytes) {
 }
 
 }  // namespace xgrad::detail
+
+namespace xgrad {
+
+MemoryStats memory_stats() {
+    MemoryStats s;
+    s.allocated_bytes = detail::g_allocated.load(std::memory_order_relaxed);
+    s.peak_allocated_bytes = detail::g_peak.load(std::memory_order_relaxed);
+    detail::BlockCache& c = detail::cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    s.cached_bytes = c.cached_bytes;
+    return s;
+}
+
+void reset_peak_memory_stats() {
+    detail::g_peak.store(detail::g_allocated.load(std::memory_order_relaxed),
+                         std::memory_order_relaxed);
+}
+
+}  // namespace xgrad

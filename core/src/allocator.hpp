@@ -2,6 +2,8 @@
 // large allocations come from mmap and pay a page fault per 4 KiB on first touch (measured: a
 // 16 MB temporary costs more than the arithmetic done in it). A training loop allocates the
 // same sizes every step, so they are served from the cache.
+//
+// It also counts the bytes it hands out (current and peak, for xgrad/core/memory.hpp).
 #pragma once
 #include <cstddef>
 

@@ -28,6 +28,27 @@ void Generator::manual_seed(std::uint64_t seed) {
     has_spare_normal_ = false;
 }
 
+GeneratorState Generator::get_state() const {
+    GeneratorState st;
+    st.seed = seed_;
+    for (int i = 0; i < 4; ++i) st.s[i] = s_[i];
+    st.has_spare_normal = has_spare_normal_;
+    st.spare_normal = spare_normal_;
+    return st;
+}
+
+void Generator::set_state(const GeneratorState& st) {
+    // xoshiro256** never leaves the all-zero state, and no seed leads to it: such a state can
+    // only be a mistake (a default-constructed GeneratorState), and would draw zeros forever.
+    if ((st.s[0] | st.s[1] | st.s[2] | st.s[3]) == 0)
+        raise<ValueError>("Generator::set_state",
+                          "the all-zero state is not a valid xoshiro256** state");
+    seed_ = st.seed;
+    for (int i = 0; i < 4; ++i) s_[i] = st.s[i];
+    has_spare_normal_ = st.has_spare_normal;
+    spare_normal_ = st.spare_normal;
+}
+
 std::uint64_t Generator::next_u64() {
     const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const std::uint64_t t = s_[1] << 17;

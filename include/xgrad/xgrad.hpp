@@ -4,6 +4,7 @@
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/dtype.hpp>
 #include <xgrad/core/error.hpp>
+#include <xgrad/core/memory.hpp>
 #include <xgrad/core/random.hpp>
 #include <xgrad/core/safetensors.hpp>
 #include <xgrad/core/shape.hpp>
@@ -11,6 +12,7 @@
 #include <xgrad/core/threads.hpp>
 
 #include <xgrad/autograd/anomaly_mode.hpp>
+#include <xgrad/autograd/checkpoint.hpp>
 #include <xgrad/autograd/engine.hpp>
 #include <xgrad/autograd/function.hpp>
 #include <xgrad/autograd/grad_mode.hpp>
