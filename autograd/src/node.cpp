@@ -127,7 +127,10 @@ Tensor Node::saved_output() {
 }
 
 void Node::release() {
-    if (has_saved_) released_ = true;
+    // Nothing to free, and nothing written: a node with no saved state (AccumulateGrad above
+    // all) may be shared by graphs that threads are running backward through at once.
+    if (!has_saved_) return;
+    released_ = true;
     saved_.clear();
     saved_output_.reset();
 }

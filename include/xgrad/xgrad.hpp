@@ -15,6 +15,7 @@
 #include <xgrad/autograd/checkpoint.hpp>
 #include <xgrad/autograd/engine.hpp>
 #include <xgrad/autograd/function.hpp>
+#include <xgrad/autograd/functional.hpp>
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/gradcheck.hpp>
 #include <xgrad/autograd/graphviz.hpp>
