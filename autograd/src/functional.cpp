@@ -339,39 +339,50 @@ std::vector<TensorList> hessian(const ScalarFunction& func, const TensorList& in
     return jacobian_impl(gradient, inputs, options, kHessian, "the gradient of input");
 }
 
+namespace {
+// The common start of hvp and vhp: prepared inputs and v, the function's value and its
+// gradient (kept differentiable for the second pass). Runs under the caller's grad mode.
+struct SecondOrder {
+    TensorList in, v;
+    Tensor y;
+    TensorList grad;
+};
+SecondOrder second_order(const ScalarFunction& func, const TensorList& inputs, const TensorList& v,
+                         const FunctionalOptions& options, const char* op) {
+    check_callable(func, op);
+    SecondOrder s;
+    s.in = preprocess_inputs(inputs, options.create_graph, op);
+    s.v = preprocess_v(v, s.in, options.create_graph, op, "input");
+    s.y = call_scalar(func, s.in, options.strict, op);
+    s.grad = grad_allow_unused({s.y}, s.in, {}, true);
+    check_strict_grads(s.grad, options.strict, kLinear, op);
+    return s;
+}
+}  // namespace
+
 HvpResult hvp(const ScalarFunction& func, const TensorList& inputs, const TensorList& v,
               FunctionalOptions options) {
-    check_callable(func, kHvp);
-    const bool cg = options.create_graph;
     AutoGradMode enable(true);
-    const TensorList in = preprocess_inputs(inputs, cg, kHvp);
-    const TensorList vv = preprocess_v(v, in, cg, kHvp, "input");
-    Tensor y = call_scalar(func, in, options.strict, kHvp);
-    const TensorList jac = grad_allow_unused({y}, in, {}, true);
-    check_strict_grads(jac, options.strict, kLinear, kHvp);
+    const bool cg = options.create_graph;
+    const SecondOrder s = second_order(func, inputs, v, options, kHvp);
     // u^T H for a dummy u is linear in u, and its vjp with v with respect to u is H v
     // (PyTorch's double-backward trick: right even when the computed H is not symmetric).
     TensorList u;
-    for (const Tensor& x : in) u.push_back(zeros_like(x, {std::nullopt, true}));
-    const TensorList double_back = grad_allow_unused(jac, in, u, true);
-    TensorList hv = grad_allow_unused(double_back, u, vv, cg);
-    hv = fill_in_zeros(std::move(hv), in, options, Stage::double_back_trick, kHvp);
-    return {cg ? y : y.detach(), finish(std::move(hv), cg)};
+    for (const Tensor& x : s.in) u.push_back(zeros_like(x, {std::nullopt, true}));
+    const TensorList double_back = grad_allow_unused(s.grad, s.in, u, true);
+    TensorList hv = grad_allow_unused(double_back, u, s.v, cg);
+    hv = fill_in_zeros(std::move(hv), s.in, options, Stage::double_back_trick, kHvp);
+    return {cg ? s.y : s.y.detach(), finish(std::move(hv), cg)};
 }
 
 VhpResult vhp(const ScalarFunction& func, const TensorList& inputs, const TensorList& v,
               FunctionalOptions options) {
-    check_callable(func, kVhp);
-    const bool cg = options.create_graph;
     AutoGradMode enable(true);
-    const TensorList in = preprocess_inputs(inputs, cg, kVhp);
-    const TensorList vv = preprocess_v(v, in, cg, kVhp, "input");
-    Tensor y = call_scalar(func, in, options.strict, kVhp);
-    const TensorList jac = grad_allow_unused({y}, in, {}, true);
-    check_strict_grads(jac, options.strict, kLinear, kVhp);
-    TensorList vh = grad_allow_unused(jac, in, vv, cg);
-    vh = fill_in_zeros(std::move(vh), in, options, Stage::double_back, kVhp);
-    return {cg ? y : y.detach(), finish(std::move(vh), cg)};
+    const bool cg = options.create_graph;
+    const SecondOrder s = second_order(func, inputs, v, options, kVhp);
+    TensorList vh = grad_allow_unused(s.grad, s.in, s.v, cg);
+    vh = fill_in_zeros(std::move(vh), s.in, options, Stage::double_back, kVhp);
+    return {cg ? s.y : s.y.detach(), finish(std::move(vh), cg)};
 }
 
 // ---- single-tensor forms ----------------------------------------------------------------
