@@ -1,4 +1,4 @@
-// The workloads of the PyTorch peers (../shared/peers/torch_bench.py), in xgrad, with the same
+// The workloads of the PyTorch peers (bench/peers/torch_bench.py), in xgrad, with the same
 // shapes, optimizer and data: MLP training steps, an MLP epoch, a LeNet-style CNN step, the
 // per-op overhead chain, a large elementwise expression (with a plain memcpy as the memory
 // limit), and matmul against a direct sgemm call. `bench/run_vs_pytorch.py` runs this program and

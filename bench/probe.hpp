@@ -2,7 +2,7 @@
 // cycle) on `threads` threads at once; returns the slowest thread's effective clock in GHz.
 // An uncontended core of the benchmark machine reads about 4.2 GHz; about half that at 2 threads
 // means the host ran both vCPUs on one physical core during the trial. The same method as the
-// peers' probe (../shared/peers/hw/probe.h), so both sides' trials are filtered alike. It first
+// peers' probe (bench/peers/hw/probe.h), so both sides' trials are filtered alike. It first
 // sleeps so that worker threads the benchmark left spinning (OpenBLAS spins ~0.1 s) park.
 #pragma once
 #include <algorithm>

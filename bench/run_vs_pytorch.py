@@ -2,7 +2,7 @@
 """xgrad against PyTorch 1.13 (Python and libtorch C++) on the same workloads, in one run.
 
 Run from the repository root, after building (cmake --build build --target bench_workloads):
-    /usr/bin/python3 bench/run_vs_pytorch.py [--quick] [--build build] [--peers ../shared/peers]
+    /usr/bin/python3 bench/run_vs_pytorch.py [--quick] [--build build] [--peers bench/peers]
 (about 10 minutes; --quick: one round and no memory row, about 5 minutes)
 
 Each round runs, in fresh processes and alternating the order from round to round:
@@ -31,7 +31,7 @@ def arg(name, default):
     return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
 
-PEERS = os.path.abspath(arg("--peers", os.path.join(ROOT, "..", "shared", "peers")))
+PEERS = os.path.abspath(arg("--peers", os.path.join(ROOT, "bench", "peers")))
 BUILD = os.path.abspath(arg("--build", os.path.join(ROOT, "build")))
 sys.path.insert(0, PEERS)
 from common import Agg, build, fmt, table  # noqa: E402

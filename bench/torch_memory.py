@@ -6,7 +6,7 @@ SGD (lr 0.05, momentum 0.9), batch 64, a fresh permutation and an index gather p
 training images in memory as float32 [60000, 784] in [0, 1]. Prints "M <stage> <peak MiB>
 <current MiB> [<epoch seconds>]" after loading and after each epoch, like the xgrad program.
 
-Run:  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_memory.py EPOCHS --peers ../shared/peers
+Run:  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_memory.py EPOCHS --peers bench/peers
 """
 import os
 import resource
