@@ -55,7 +55,7 @@ using fileio::quoted;
 using fileio::raise_file;
 
 // Reverses the bytes of each element (only big-endian hosts need this).
-void swap_elements(unsigned char* p, std::size_t nbytes, std::size_t elem) {
+[[maybe_unused]] void swap_elements(unsigned char* p, std::size_t nbytes, std::size_t elem) {
     if (elem <= 1) return;
     for (std::size_t i = 0; i + elem <= nbytes; i += elem) std::reverse(p + i, p + i + elem);
 }
