@@ -68,7 +68,7 @@ Tensor Conv2d::forward(const Tensor& x) {
         raise<DtypeError>("nn::Conv2d", "input is ", dtype_name(x.dtype()), " but the weight is ",
                           dtype_name(weight.dtype()), " (convert one with .to())");
     const Conv2dOptions& o = options;
-    const std::int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+    const std::int64_t h = x.size(2), w = x.size(3);
     const std::int64_t oh = out_extent(h, kernel_size.h, o.stride.h, o.padding.h, o.dilation.h);
     const std::int64_t ow = out_extent(w, kernel_size.w, o.stride.w, o.padding.w, o.dilation.w);
     if (oh < 1 || ow < 1)
@@ -79,29 +79,13 @@ Tensor Conv2d::forward(const Tensor& x) {
                           std::to_string(o.dilation.h * (kernel_size.h - 1) + 1), ", ",
                           std::to_string(o.dilation.w * (kernel_size.w - 1) + 1), ")");
 
-    UnfoldOptions u;
-    u.kernel_size = {kernel_size.h, kernel_size.w};
-    u.dilation = {o.dilation.h, o.dilation.w};
-    u.padding = {o.padding.h, o.padding.w};
-    u.stride = {o.stride.h, o.stride.w};
-    // cols [N, C*kh*kw, L]; row c*kh*kw + i*kw + j is channel c at kernel offset (i, j), so the
-    // rows of one channel group are contiguous.
-    const Tensor cols = unfold(x, u);
-    const std::int64_t g = o.groups;
-    const std::int64_t k_group = in_channels / g * kernel_size.h * kernel_size.w;
-    const std::int64_t l = oh * ow;
-    Tensor y;
-    if (g == 1) {
-        // [out, K] x [N, K, L] -> [N, out, L] (the weight broadcasts over the batch).
-        y = matmul(weight.reshape({out_channels, k_group}), cols);
-    } else {
-        // One matmul per group, batched: [g, out/g, K/g] x [N, g, K/g, L] -> [N, g, out/g, L].
-        y = matmul(weight.reshape({g, out_channels / g, k_group}),
-                   cols.reshape({n, g, k_group, l}));
-    }
-    y = y.reshape({n, out_channels, oh, ow});
-    if (bias.defined()) y = y + bias.reshape({1, out_channels, 1, 1});
-    return y;
+    xgrad::Conv2dOptions c;
+    c.stride = {o.stride.h, o.stride.w};
+    c.padding = {o.padding.h, o.padding.w};
+    c.dilation = {o.dilation.h, o.dilation.w};
+    c.groups = o.groups;
+    // One op: oneDNN for float32, unfold + matmul for float64; bias added inside the op.
+    return conv2d(x, weight, bias, c);
 }
 
 std::string Conv2d::extra_repr() const {

@@ -1,5 +1,5 @@
-// 2-D convolution, composed from autograd ops: unfold (im2col) + one (batched) matmul on BLAS,
-// so its gradients come from the tape.
+// 2-D convolution: the differentiable op conv2d (xgrad/autograd/ops/conv.hpp; oneDNN for
+// float32, unfold + matmul for float64), so its gradients, of any order, come from the tape.
 //
 //   nn::Conv2d conv(3, 16, 3, {.stride = 2, .padding = 1});        // 3x3 kernel
 //   nn::Conv2d dw(16, 16, {3, 5}, {.padding = {1, 2}, .groups = 16, .bias = false});
