@@ -1,6 +1,6 @@
-// Sliding-window geometry shared by unfold/fold and max_pool2d: the options' checks, the grid of
-// blocks over an [N, C, H, W] image, and for each kernel offset the blocks that read inside the
-// image (so that kernels loop without bounds checks).
+// Sliding-window shape rules shared by unfold/fold and max_pool2d: the options' checks and the
+// grid of blocks over an [N, C, H, W] image (kernels/window.hpp's Geometry), with overflow and
+// empty-grid errors naming the op.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -9,6 +9,8 @@
 
 #include <xgrad/autograd/ops/conv.hpp>
 #include <xgrad/core/check.hpp>
+
+#include "kernels/window.hpp"
 
 namespace xgrad::ops {
 
@@ -33,14 +35,12 @@ inline void check_options(const char* op, const UnfoldOptions& o) {
         raise<ValueError>(op, "padding must be non-negative, got ", pair_str(o.padding));
 }
 
-// Everything the kernels need: image [n, c, h, w] and the grid of oh x ow blocks.
-struct Geometry {
-    std::int64_t n = 0, c = 0, h = 0, w = 0;
-    std::int64_t kh = 1, kw = 1, dh = 1, dw = 1, ph = 0, pw = 0, sh = 1, sw = 1;
-    std::int64_t oh = 0, ow = 0;
-    std::int64_t rows() const { return c * kh * kw; }
-    std::int64_t blocks() const { return oh * ow; }
-};
+// The geometry itself and the kernel offsets live with the kernels (core/src/kernels/window.hpp).
+using kernels::Geometry;
+using kernels::kernel_offsets;
+using kernels::KernelOffset;
+using kernels::valid_range;
+using kernels::ValidRange;
 
 // Block counts along H and W; throws ShapeError naming `op` and `what` when there are none.
 inline Geometry make_geometry(const char* op, std::int64_t n, std::int64_t c, std::int64_t h,
@@ -85,48 +85,6 @@ inline Geometry make_geometry(const char* op, std::int64_t n, std::int64_t c, st
     checked_mul(padded_h, w, op, "padded image index");
     checked_mul(g.sh, w, op, "stride * width");
     return g;
-}
-
-// The outputs o along one dim whose input index o*stride + off lies inside [0, size): [lo, hi).
-// Computed once per kernel offset, so that the copy loops carry no bounds checks.
-struct ValidRange {
-    std::int64_t lo = 0, hi = 0;
-};
-
-inline ValidRange valid_range(std::int64_t off, std::int64_t stride, std::int64_t size,
-                              std::int64_t out) {
-    // o*stride + off >= 0  <=>  o >= ceil(-off / stride)
-    // o*stride + off < size  <=>  o < ceil((size - off) / stride)
-    auto ceil_div = [](std::int64_t a, std::int64_t b) {
-        return a <= 0 ? -((-a) / b) : (a - 1) / b + 1;  // a + b - 1 could overflow
-    };
-    ValidRange r;
-    r.lo = std::clamp<std::int64_t>(ceil_div(-off, stride), 0, out);
-    r.hi = std::clamp<std::int64_t>(ceil_div(size - off, stride), r.lo, out);
-    return r;
-}
-
-// One kernel offset (i, j) and the blocks whose entry at that offset lies inside the image: the
-// rows oy in rows and columns ox in cols read image index img_off + oy*sh*w + ox*sw.
-struct KernelOffset {
-    std::int64_t row = 0;      // c-relative column row i*kw + j
-    std::int64_t img_off = 0;  // image index of block (0, 0): (i*dh - ph)*w + j*dw - pw
-    ValidRange rows, cols;     // blocks that read inside the image
-};
-
-inline std::vector<KernelOffset> kernel_offsets(const Geometry& g) {
-    std::vector<KernelOffset> out;
-    out.reserve(static_cast<std::size_t>(g.kh * g.kw));
-    for (std::int64_t i = 0; i < g.kh; ++i)
-        for (std::int64_t j = 0; j < g.kw; ++j) {
-            KernelOffset k;
-            k.row = i * g.kw + j;
-            k.img_off = (i * g.dh - g.ph) * g.w + j * g.dw - g.pw;
-            k.rows = valid_range(i * g.dh - g.ph, g.sh, g.h, g.oh);
-            k.cols = valid_range(j * g.dw - g.pw, g.sw, g.w, g.ow);
-            out.push_back(k);
-        }
-    return out;
 }
 
 }  // namespace xgrad::ops

@@ -1,5 +1,6 @@
 // Unary math: forward kernel and backward rule side by side. Rules that need the output use
-// saved_output(), which stays differentiable for higher-order gradients.
+// saved_output(), which stays differentiable for higher-order gradients. The activations'
+// derivatives are ops of their own (tanh_backward, sigmoid_backward, threshold_backward).
 #include "kernels/elementwise.hpp"
 #include "op_common.hpp"
 
@@ -24,10 +25,10 @@ Tensor numeric_unary(const char* op, const Tensor& x, F&& f) {
         return kernels::unary_map<T>(x, f);
     });
 }
-// The backward of an activation from its output in one pass, for the usual (not
-// create_graph) backward; the composed form is used when the backward itself is recorded.
+// g and y through one fused kernel f (the *_backward ops below), with broadcasting.
 template <class F>
-Tensor fused_backward(const char* op, const Tensor& g, const Tensor& y, F&& f) {
+Tensor fused_binary(const char* op, const Tensor& g, const Tensor& y, F&& f) {
+    check_same_dtype(op, g, y);
     return kernels::dispatch_floating(g.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         return kernels::binary_map<T, T>(g, y, op, f);
@@ -102,21 +103,36 @@ Tensor cos(const Tensor& x) {
     return out;
 }
 
+// tanh, sigmoid and relu each write their derivative once, as a differentiable op with its own
+// fused kernel and backward rule (PyTorch's tanh_backward, sigmoid_backward and
+// threshold_backward): the usual backward runs the kernel in one pass, and create_graph records
+// the same op, so first and higher-order derivatives share one definition.
+
 Tensor tanh(const Tensor& x) {
     Tensor out = floating_unary("tanh", x, [](auto&& v) { return xt::tanh(v); });
     if (should_record({&x}))
         record(
             "TanhBackward", out, {x}, {},
             [](Node& n, const Tensor& g) -> TensorList {
-                Tensor y = n.saved_output();
-                if (!GradMode::is_enabled())  // not recording: one fused pass
-                    return {fused_backward("tanh", g, y, [](auto&& g, auto&& y) {
-                        using T = kernels::value_t<decltype(g)>;
-                        return g * (T(1) - y * y);
-                    })};
-                return {g * (1.0 - y * y)};
+                return {tanh_backward(g, n.saved_output())};
             },
             true);
+    return out;
+}
+
+Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
+    Tensor out = fused_binary("tanh_backward", grad, y, [](auto&& g, auto&& y) {
+        using T = kernels::value_t<decltype(g)>;
+        return g * (T(1) - y * y);
+    });
+    if (should_record({&grad, &y}))
+        record("TanhBackwardBackward", out, {grad, y}, {grad, y},
+               [](Node& n, const Tensor& gg) -> TensorList {
+                   const Tensor& g = n.saved(0);
+                   const Tensor& y = n.saved(1);
+                   return {n.needs_input_grad(0) ? tanh_backward(gg, y) : Tensor(),
+                           n.needs_input_grad(1) ? gg * g * y * -2.0 : Tensor()};
+               });
     return out;
 }
 
@@ -129,15 +145,25 @@ Tensor sigmoid(const Tensor& x) {
         record(
             "SigmoidBackward", out, {x}, {},
             [](Node& n, const Tensor& g) -> TensorList {
-                Tensor y = n.saved_output();
-                if (!GradMode::is_enabled())
-                    return {fused_backward("sigmoid", g, y, [](auto&& g, auto&& y) {
-                        using T = kernels::value_t<decltype(g)>;
-                        return g * y * (T(1) - y);
-                    })};
-                return {g * y * (1.0 - y)};
+                return {sigmoid_backward(g, n.saved_output())};
             },
             true);
+    return out;
+}
+
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
+    Tensor out = fused_binary("sigmoid_backward", grad, y, [](auto&& g, auto&& y) {
+        using T = kernels::value_t<decltype(g)>;
+        return g * y * (T(1) - y);
+    });
+    if (should_record({&grad, &y}))
+        record("SigmoidBackwardBackward", out, {grad, y}, {grad, y},
+               [](Node& n, const Tensor& gg) -> TensorList {
+                   const Tensor& g = n.saved(0);
+                   const Tensor& y = n.saved(1);
+                   return {n.needs_input_grad(0) ? sigmoid_backward(gg, y) : Tensor(),
+                           n.needs_input_grad(1) ? gg * g * (1.0 - y * 2.0) : Tensor()};
+               });
     return out;
 }
 
@@ -147,18 +173,33 @@ Tensor relu(const Tensor& x) {
         return xt::maximum(v, T(0));
     });
     if (should_record({&x}))
+        // The output is positive exactly where the input is: its mask is relu's derivative.
         record(
             "ReluBackward", out, {x}, {},
             [](Node& n, const Tensor& g) -> TensorList {
-                Tensor y = n.saved_output();
-                if (!GradMode::is_enabled())
-                    return {fused_backward("relu", g, y, [](auto&& g, auto&& y) {
-                        using T = kernels::value_t<decltype(g)>;
-                        return xt::where(y > T(0), g, T(0));
-                    })};
-                return {g * mask_as(y > 0.0, g)};
+                return {threshold_backward(g, n.saved_output(), 0.0)};
             },
             true);
+    return out;
+}
+
+Tensor threshold_backward(const Tensor& grad, const Tensor& x, double threshold) {
+    const char* op = "threshold_backward";
+    check_same_dtype(op, grad, x);
+    Tensor out = kernels::dispatch_floating(grad.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T th = static_cast<T>(threshold);
+        return kernels::binary_map<T, T>(
+            grad, x, op, [th](auto&& g, auto&& x) { return xt::where(x > th, g, T(0)); });
+    });
+    if (should_record({&grad}))
+        // Linear in grad. The mask is piecewise constant in x, whose gradient is zero: x is no
+        // input of the graph (as relu's composed rule g * (y > 0) had it), so that a zero
+        // gradient never flows back through the network that made x.
+        record("ThresholdBackwardBackward", out, {grad}, {x},
+               [threshold](Node& n, const Tensor& gg) -> TensorList {
+                   return {threshold_backward(gg, n.saved(0), threshold)};
+               });
     return out;
 }
 

@@ -33,6 +33,22 @@ Tensor relu(const Tensor& x);
 // Limits to [min, max]; either bound may be absent. Gradient passes where min <= x <= max.
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max = std::nullopt);
 
+// Activation derivatives as ops: PyTorch's *_backward ops (derivatives.yaml). Each is one fused
+// kernel and is differentiable itself (its own backward is written in ops), so tanh, sigmoid
+// and relu spell their derivative once for first and higher-order gradients. grad and the
+// second operand broadcast together and must share a floating dtype.
+//
+// grad * (1 - y^2), y = tanh(x). Backward: d/dgrad = tanh_backward(gg, y),
+// d/dy = -2 * gg * grad * y.
+Tensor tanh_backward(const Tensor& grad, const Tensor& y);
+// grad * y * (1 - y), y = sigmoid(x). Backward: d/dgrad = sigmoid_backward(gg, y),
+// d/dy = gg * grad * (1 - 2y).
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& y);
+// grad where x > threshold, else 0 (relu's derivative with threshold 0; x may be relu's input
+// or its output). Backward: d/dgrad = threshold_backward(gg, x, threshold); d/dx = 0, so the
+// result requires grad only through grad (x is not differentiated through).
+Tensor threshold_backward(const Tensor& grad, const Tensor& x, double threshold);
+
 // Comparisons give bool masks and are not differentiable.
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
