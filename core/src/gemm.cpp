@@ -18,6 +18,7 @@ namespace {
 void sgemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
            std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
            std::int64_t ldc) {
+    detail::sync_openmp_threads();  // also on the pool's workers, which run the pieces
     const dnnl_status_t status =
         dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
     if (status != dnnl_success)
@@ -46,7 +47,6 @@ std::int64_t piece(std::int64_t len, int threads, std::int64_t align) {
 void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
           std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
           std::int64_t ldc) {
-    detail::sync_openmp_threads();
     const int threads = in_parallel_region() ? 1 : get_num_threads();
     if (threads > 1 && m * n * k >= kSplitGemm) {
         const std::int64_t rows = piece(m, threads, 16), cols = piece(n, threads, 64);
