@@ -113,13 +113,14 @@ int main(int argc, char** argv) {
     args.option("--lr", lr, "Adam learning rate");
     args.option("--code", code, "size of the code (the bottleneck)");
     args.option("--threads", threads,
-                "BLAS threads; 0 = OpenBLAS's default / OPENBLAS_NUM_THREADS");
+                "threads (xgrad, oneDNN, OpenBLAS); 0 = OPENBLAS_NUM_THREADS, else the cores");
     args.option("--data-dir", data_dir, "folder with the Fashion-MNIST IDX files");
     args.option("--out-dir", out_dir, "where autoencoder_reconstructions.svg goes");
     args.option("--seed", seed, "random seed");
     args.flag("--quick", quick, "tiny configuration for CTest (a few batches)");
     args.parse(argc, argv);
     if (threads > 0) set_num_threads(threads);
+    args.print_config();
     if (quick) epochs = 1;
     if (!fs::is_directory(data_dir)) {
         std::cout << "Fashion-MNIST not found in " << data_dir << "; skipping\n";

@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
     args.option("--out-dir", out_dir, "where the SVG files go");
     args.flag("--quick", quick, "tiny configuration for CTest");
     args.parse(argc, argv);
+    args.print_config();
     if (quick) steps = 100;
     std::filesystem::create_directories(out_dir);
 

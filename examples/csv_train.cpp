@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
     args.option("--seed", seed, "random seed (split, initial weights, shuffling)");
     args.flag("--quick", quick, "tiny configuration for CTest");
     args.parse(argc, argv);
+    args.print_config();
     if (quick) max_epochs = 5;
     data::CsvTask task = data::CsvTask::Auto;
     if (task_name == "classification")

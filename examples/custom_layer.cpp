@@ -170,6 +170,7 @@ int main(int argc, char** argv) {
     args.option("--steps", steps, "training steps on the spiral");
     args.flag("--quick", quick, "tiny configuration for CTest");
     args.parse(argc, argv);
+    args.print_config();
     if (quick) steps = 60;
 
     manual_seed(0);

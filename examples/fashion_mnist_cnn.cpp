@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
     args.option("--channels", channels,
                 "filters of the first convolution (twice as many in the second)");
     args.option("--threads", threads,
-                "BLAS threads; 0 = OpenBLAS's default / OPENBLAS_NUM_THREADS");
+                "threads (xgrad, oneDNN, OpenBLAS); 0 = OPENBLAS_NUM_THREADS, else the cores");
     args.option("--data-dir", data_dir, "folder with the Fashion-MNIST IDX files");
     args.option("--out-dir", out_dir, "where the checkpoint and the SVG plots go");
     args.option("--seed", seed, "random seed");
@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
     args.flag("--quick", quick, "tiny configuration for CTest (a few batches)");
     args.parse(argc, argv);
     if (threads > 0) set_num_threads(threads);
+    args.print_config();
     if (quick) epochs = 1;
     if (!fs::is_directory(data_dir)) {
         std::cout << "Fashion-MNIST not found in " << data_dir << "; skipping\n";

@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     args.option("--optimizer", optimizer, "adam or sgd (with momentum 0.9)");
     args.option("--schedule", schedule, "cosine (decay the lr to 0 over the run) or none");
     args.option("--threads", threads,
-                "BLAS threads; 0 = OpenBLAS's default / OPENBLAS_NUM_THREADS");
+                "threads (xgrad, oneDNN, OpenBLAS); 0 = OPENBLAS_NUM_THREADS, else the cores");
     args.option("--data-dir", data_dir, "folder with the Fashion-MNIST IDX files");
     args.option("--out-dir", out_dir, "where the checkpoint and the SVG plots go");
     args.option("--seed", seed, "random seed (initial weights, shuffling)");
@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
     }
     if (lr == 0) lr = optimizer == "adam" ? 1e-3 : 0.05;
     if (threads > 0) set_num_threads(threads);
+    args.print_config();
     if (quick) epochs = std::min(epochs, 2);
 
     if (!fs::is_directory(data_dir)) {

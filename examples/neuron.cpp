@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     args.option("--lr", lr, "learning rate of plain gradient descent");
     args.flag("--quick", quick, "tiny configuration for CTest");
     args.parse(argc, argv);
+    args.print_config();
     if (quick) steps = 200;
 
     manual_seed(0);

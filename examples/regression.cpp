@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     args.option("--out-dir", out_dir, "where regression_fit.svg goes");
     args.flag("--quick", quick, "tiny configuration for CTest");
     args.parse(argc, argv);
+    args.print_config();
     if (quick) max_steps = 150;
     std::filesystem::create_directories(out_dir);
 

@@ -4,7 +4,7 @@
 # (clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer for readable reports).
 set -euo pipefail
 packages=(build-essential cmake ninja-build libxtensor-dev xtl-dev libxsimd-dev libopenblas-dev
-          catch2 nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist)
+          libdnnl-dev catch2 nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(clang libclang-rt-14-dev llvm-14)
 fi

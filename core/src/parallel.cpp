@@ -126,6 +126,10 @@ Pool& pool() {
 
 }  // namespace
 
+bool in_parallel_region() {
+    return in_region;
+}
+
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) {
     const std::int64_t chunks = chunk_count(n, grain);

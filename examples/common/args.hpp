@@ -8,6 +8,8 @@
 //   args.option("--epochs", epochs, "training epochs");
 //   args.flag("--quick", quick, "tiny configuration for CTest");
 //   args.parse(argc, argv);
+//   args.print_config();  // with --verbose (every example has it): xgrad::config(), after any
+//                         // set_num_threads so that the thread counts shown are the ones used
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -17,6 +19,8 @@
 #include <string>
 #include <variant>
 #include <vector>
+
+#include <xgrad/core/config.hpp>
 
 namespace examples {
 
@@ -28,6 +32,11 @@ class Args {
   public:
     Args(std::string program, std::string description)
         : program_(std::move(program)), description_(std::move(description)) {}
+
+    // Prints xgrad::config() (libraries, instruction set, threads) if --verbose was given.
+    void print_config() const {
+        if (verbose_) std::cout << xgrad::config() << std::flush;
+    }
 
     // A boolean switch: present means true.
     void flag(const std::string& name, bool& target, const std::string& help) {
@@ -47,6 +56,8 @@ class Args {
     }
 
     void parse(int argc, char** argv) {
+        if (!find("--verbose"))
+            flag("--verbose", verbose_, "print the libraries, instruction set and threads used");
         for (int i = 1; i < argc; ++i) {
             std::string arg = argv[i];
             if (arg == "--help" || arg == "-h") {
@@ -144,6 +155,7 @@ class Args {
     std::vector<Entry> entries_;
     std::vector<Entry> positionals_;
     std::size_t next_positional_ = 0;
+    bool verbose_ = false;
 };
 
 // Seconds since construction, for the run times the examples print.

@@ -1,6 +1,7 @@
 // The whole public API of xgrad.
 #pragma once
 #include <xgrad/core/check.hpp>
+#include <xgrad/core/config.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/dtype.hpp>
 #include <xgrad/core/error.hpp>

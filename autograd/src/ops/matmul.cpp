@@ -1,6 +1,7 @@
-// matmul with torch.matmul semantics on BLAS gemm. Transposes are BLAS flags (never copies),
-// and the backward rule is written with matmul itself (flags again, no copies) so that
-// gradients of any order flow through it.
+// matmul with torch.matmul semantics on gemm (float32: oneDNN's sgemm, float64: OpenBLAS's
+// dgemm). Transposes are BLAS flags (never copies), and the backward rule is written with matmul
+// itself (flags again, no copies) so that every float32 product of any order, forward or
+// backward, goes through the same kernels::gemm.
 //
 // 1-D operands: `a` of shape [k] is promoted to [1, k] and `b` of shape [k] to [k, 1]; the
 // added dim is removed from the result (so 1-D x 1-D is a 0-d dot product). A transpose flag
@@ -90,8 +91,9 @@ MatmulPlan make_plan(const Tensor& a, const Tensor& b, const MatmulOptions& o) {
     return p;
 }
 
-// OpenBLAS 0.3.21 runs a product of fewer multiply-adds than this on the calling thread alone
-// (interface/gemm.c: SMP_THRESHOLD_MIN 65536 x GEMM_MULTITHREAD_THRESHOLD 4).
+// Products of fewer multiply-adds than this gain little from a second thread (OpenBLAS 0.3.21,
+// behind float64, runs them on the calling thread alone: interface/gemm.c, SMP_THRESHOLD_MIN
+// 65536 x GEMM_MULTITHREAD_THRESHOLD 4); a batch of them is split across xgrad's pool instead.
 constexpr std::int64_t kSingleThreadedGemm = std::int64_t(1) << 18;
 // A batch is split only past this many multiply-adds in all (about 20 us of work).
 constexpr std::int64_t kSplitBatch = std::int64_t(1) << 21;
@@ -118,9 +120,10 @@ void matmul_kernel(const MatmulPlan& p, const T* a, const T* b, T* c) {
                       T(0), c + i * mat_c, p.n);
     };
     // A batch of small products (a convolution's per-sample products) is split across the
-    // threads, each product on one thread: OpenBLAS runs products this small on one thread
-    // anyway (below its threshold of 2^18 multiply-adds), so it is never asked for more threads
-    // than set_num_threads gave. Only when there is enough work to pay for waking a worker.
+    // threads, each product on one thread: inside xgrad's parallel region oneDNN runs on one
+    // OpenMP thread (detail::sync_openmp_threads) and OpenBLAS runs products this small on one
+    // thread anyway, so the BLAS is never asked for more threads than set_num_threads gave. Only
+    // when there is enough work to pay for waking a worker.
     const std::int64_t macs = p.m * p.n * p.k;
     const int threads = get_num_threads();
     if (threads > 1 && batch_n > 1 && macs < kSingleThreadedGemm && batch_n * macs >= kSplitBatch) {

@@ -1,8 +1,9 @@
 // Splitting large memory-bound loops (elementwise maps, full sums, fills and copies), image
 // planes and batches of small matrix products across the threads set with
-// xgrad::set_num_threads, which is also OpenBLAS's thread count: one setting for both, so the
-// two never ask for more cores than the user gave. OpenBLAS threads a single product of 2^18
-// multiply-adds or more itself; xgrad splits only what OpenBLAS would run on one thread.
+// xgrad::set_num_threads, which is also the thread count of oneDNN (float32 products) and
+// OpenBLAS (float64 products): one setting for all, so they never ask for more cores than the
+// user gave. A large single product is threaded by the BLAS itself; xgrad splits only batches of
+// small products, each piece then running its products on one thread.
 //
 // A worker that finished a job spins briefly (200 us) for the next one, then sleeps on a
 // condition variable: waking a sleeping thread costs tens of microseconds on the benchmark VM.
@@ -34,6 +35,10 @@ inline std::int64_t chunk_end(std::int64_t c, std::int64_t n, std::int64_t grain
 // inside a parallel region. Chunks must write disjoint outputs.
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn);
+
+// True on a thread that is running a chunk of parallel_for (there, work is not split again, and
+// a matrix product runs on that one thread).
+bool in_parallel_region();
 
 // Elementwise loops over n elements: grain kParallelGrain. A loop of one chunk (every tensor of
 // fewer than 2 grains) calls fn directly, without building a std::function: the op overhead of
