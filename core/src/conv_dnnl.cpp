@@ -168,6 +168,14 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool with_b
     return F::primitive_desc(desc, scratchpad_attr(), engine());
 }
 
+// A backward primitive (data or weights) over the same descriptors, hinted by the forward one.
+template <class B>
+typename B::primitive_desc backward_pd(const Descs& d) {
+    const typename B::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst,
+                                d.strides, d.dilates, d.padding_l, d.padding_r);
+    return typename B::primitive_desc(desc, scratchpad_attr(), engine(), forward_pd(d, false));
+}
+
 Arg make_arg(int id, bool output, const memory::desc& plain, const memory::desc& inner) {
     Arg a;
     a.id = id;
@@ -202,9 +210,7 @@ std::shared_ptr<const Entry> build(Kind kind, const ConvGeometry& g) {
         }
         case Kind::backward_data: {
             using B = dnnl::convolution_backward_data;
-            const B::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst,
-                               d.strides, d.dilates, d.padding_l, d.padding_r);
-            const B::primitive_desc pd(desc, scratchpad_attr(), engine(), forward_pd(d, false));
+            const auto pd = backward_pd<B>(d);
             e->prim = B(pd);
             e->scratchpad_bytes = pd.scratchpad_desc().get_size();
             e->args = {make_arg(DNNL_ARG_DIFF_DST, false, p.dst, pd.diff_dst_desc()),
@@ -214,9 +220,7 @@ std::shared_ptr<const Entry> build(Kind kind, const ConvGeometry& g) {
         }
         case Kind::backward_weights: {
             using B = dnnl::convolution_backward_weights;
-            const B::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst,
-                               d.strides, d.dilates, d.padding_l, d.padding_r);
-            const B::primitive_desc pd(desc, scratchpad_attr(), engine(), forward_pd(d, false));
+            const auto pd = backward_pd<B>(d);
             e->prim = B(pd);
             e->scratchpad_bytes = pd.scratchpad_desc().get_size();
             e->args = {make_arg(DNNL_ARG_DIFF_DST, false, p.dst, pd.diff_dst_desc()),
