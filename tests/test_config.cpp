@@ -5,15 +5,14 @@
 #include <catch2/catch.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 using Catch::Matchers::Contains;
 
 namespace {
 
-struct ThreadsGuard {
-    int saved = get_num_threads();
-    ~ThreadsGuard() { set_num_threads(saved); }
-};
+using test::ThreadsGuard;
 
 std::string threads_line(int n) {
     const std::string s = std::to_string(n);

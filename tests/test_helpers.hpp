@@ -25,6 +25,21 @@ inline autograd::GradcheckOptions no_throw() {
     return o;
 }
 
+// Value i (row-major) is ((7 i + 3 s) mod 13 - 6) / 4, as seq() in the reference scripts
+// (tests/reference/*.py), so C++ and PyTorch see the same inputs without random generators.
+inline Tensor seq(const Shape& shape, int s, Dtype dtype = kFloat64, bool requires_grad = false) {
+    std::vector<double> v(static_cast<std::size_t>(shape_numel(shape)));
+    for (std::size_t i = 0; i < v.size(); ++i)
+        v[i] = static_cast<double>(static_cast<long>((7 * i + 3 * s) % 13) - 6) / 4.0;
+    return tensor(v, shape, TensorOptions{dtype, requires_grad});
+}
+
+// Restores the thread count a test changed.
+struct ThreadsGuard {
+    int saved = get_num_threads();
+    ~ThreadsGuard() { set_num_threads(saved); }
+};
+
 // Sliding-window options from kernel size, dilation, padding and stride.
 inline UnfoldOptions window(std::array<std::int64_t, 2> k, std::array<std::int64_t, 2> d,
                             std::array<std::int64_t, 2> p, std::array<std::int64_t, 2> s) {

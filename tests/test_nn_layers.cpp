@@ -18,17 +18,13 @@
 #include <catch2/catch.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 
 namespace {
 
-// Value i (row-major) is ((7 i + 3 s) mod 13 - 6) / 4, as seq() in the reference script.
-Tensor seq(const Shape& shape, int s, Dtype dtype = kFloat64, bool requires_grad = false) {
-    std::vector<double> v(static_cast<std::size_t>(shape_numel(shape)));
-    for (std::size_t i = 0; i < v.size(); ++i)
-        v[i] = static_cast<double>(static_cast<long>((7 * i + 3 * s) % 13) - 6) / 4.0;
-    return tensor(v, shape, TensorOptions{dtype, requires_grad});
-}
+using test::seq;
 
 // Value i is ((37 i + 11 s) mod 211 - 105) / 16: all distinct for up to 211 elements.
 Tensor distinct(const Shape& shape, int s, Dtype dtype = kFloat64, bool requires_grad = false) {

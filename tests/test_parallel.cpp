@@ -7,15 +7,13 @@
 #include <catch2/catch.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 
 namespace {
 
-// Restores the thread count a test changed.
-struct ThreadsGuard {
-    int saved = get_num_threads();
-    ~ThreadsGuard() { set_num_threads(saved); }
-};
+using test::ThreadsGuard;
 
 void check_identical(const Tensor& a, const Tensor& b) {
     REQUIRE(a.shape() == b.shape());

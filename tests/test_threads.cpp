@@ -25,16 +25,14 @@
 #include <xgrad/data.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 using Catch::Matchers::Contains;
 
 namespace {
 
-// Restores the thread count a test changed.
-struct ThreadsGuard {
-    int saved = get_num_threads();
-    ~ThreadsGuard() { set_num_threads(saved); }
-};
+using test::ThreadsGuard;
 
 // Aborts the process (with a message) if the scope is not left within `limit`: a join that hangs
 // fails the test instead of stalling the run until CTest's timeout.

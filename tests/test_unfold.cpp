@@ -16,13 +16,7 @@ using namespace xgrad;
 
 namespace {
 
-// Value i (row-major) is ((7 i + 3 s) mod 13 - 6) / 4, as seq() in the reference script.
-Tensor seq(const Shape& shape, int s, Dtype dtype = kFloat64, bool requires_grad = false) {
-    std::vector<double> v(static_cast<std::size_t>(shape_numel(shape)));
-    for (std::size_t i = 0; i < v.size(); ++i)
-        v[i] = static_cast<double>(static_cast<long>((7 * i + 3 * s) % 13) - 6) / 4.0;
-    return tensor(v, shape, TensorOptions{dtype, requires_grad});
-}
+using test::seq;
 
 void check_values(const Tensor& t, const std::vector<double>& expected, double tol) {
     const std::vector<double> got = t.to_vector<double>();
