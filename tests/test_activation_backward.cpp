@@ -6,16 +6,14 @@
 #include <functional>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 using autograd::gradcheck;
 using autograd::gradgradcheck;
 
 namespace {
-Tensor leaf(const Shape& shape, std::uint64_t seed, double lo = -1, double hi = 1) {
-    Generator g(seed);
-    Tensor t = rand(shape, g, {kFloat64}) * (hi - lo) + lo;
-    return t.detach().requires_grad_();
-}
+using test::leaf;
 
 // Values in (0.1, 1) with random signs: away from relu's kink at 0.
 Tensor off_kink(const Shape& shape, std::uint64_t seed) {

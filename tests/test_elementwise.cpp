@@ -3,16 +3,14 @@
 #include <cmath>
 #include <xgrad/xgrad.hpp>
 
+#include "test_helpers.hpp"
+
 using namespace xgrad;
 using autograd::gradcheck;
 using autograd::gradgradcheck;
 
 namespace {
-Tensor leaf(const Shape& shape, std::uint64_t seed, double lo = -1, double hi = 1) {
-    Generator g(seed);
-    Tensor t = rand(shape, g, {kFloat64}) * (hi - lo) + lo;
-    return t.detach().requires_grad_();
-}
+using test::leaf;
 void check_close(const Tensor& t, const std::vector<double>& want, double tol = 1e-6) {
     auto v = t.to_vector<double>();
     REQUIRE(v.size() == want.size());

@@ -34,6 +34,13 @@ inline Tensor seq(const Shape& shape, int s, Dtype dtype = kFloat64, bool requir
     return tensor(v, shape, TensorOptions{dtype, requires_grad});
 }
 
+// A float64 leaf requiring grad, uniform in [lo, hi), from its own generator.
+inline Tensor leaf(const Shape& shape, std::uint64_t seed, double lo = -1, double hi = 1) {
+    Generator g(seed);
+    Tensor t = rand(shape, g, {kFloat64}) * (hi - lo) + lo;
+    return t.detach().requires_grad_();
+}
+
 // Restores the thread count a test changed.
 struct ThreadsGuard {
     int saved = get_num_threads();
