@@ -29,6 +29,7 @@
 #include <xgrad/core/check.hpp>
 
 #include "kernels/conv.hpp"
+#include "threads_internal.hpp"
 
 namespace xgrad::kernels {
 
@@ -250,6 +251,9 @@ std::shared_ptr<const Entry> lookup(Kind kind, const ConvGeometry& g) {
 // layout of oneDNN's choosing are reordered into per-thread buffers first (inputs) or back
 // afterwards (the output).
 void run(Kind kind, const ConvGeometry& g, std::initializer_list<const float*> ptrs) {
+    // One OpenMP thread per calling thread, as for the products (threads.cpp, gemm.cpp): an
+    // OpenMP team would spin against xgrad's pool on a small machine.
+    detail::sync_openmp_threads();
     try {
         const std::shared_ptr<const Entry> e = lookup(kind, g);
         std::unordered_map<int, memory> args;
