@@ -124,6 +124,20 @@ TEST_CASE("memory statistics count live tensor bytes and the peak", "[checkpoint
     CHECK(memory_stats().allocated_bytes == live);
 }
 
+TEST_CASE("the allocator caches mid-size blocks and returns huge ones", "[memory]") {
+    // A 1 MB block is kept for the next tensor of its size (steps repeat their sizes).
+    const std::size_t cached0 = memory_stats().cached_bytes;
+    const std::int64_t n = (1 << 18) + 3 * 1024 + 7;  // a size no other test uses
+    { Tensor a = empty({n}); }
+    const std::size_t cached1 = memory_stats().cached_bytes;
+    CHECK(cached1 >= cached0 + 4 * std::size_t(n));
+    { Tensor b = empty({n}); }  // reuses it
+    CHECK(memory_stats().cached_bytes == cached1);
+    // A 128 MiB block (a dataset, a normalised copy) goes back to the system when freed.
+    { Tensor big = empty({std::int64_t(1) << 25}); }
+    CHECK(memory_stats().cached_bytes == cached1);
+}
+
 TEST_CASE("checkpoint of a module gives its captured parameters and the input the plain gradients",
           "[checkpoint]") {
     nn::Sequential block = make_block(1);

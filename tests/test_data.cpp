@@ -602,3 +602,25 @@ TEST_CASE("feature scaling: standardisation and min-max", "[data]") {
     CHECK(cm.shape() == Shape{1, 2, 1, 1});
     CHECK(data::normalize(img, cm, cs).shape() == img.shape());
 }
+
+TEST_CASE("normalize_ works in place and matches normalize bit for bit", "[data]") {
+    for (Dtype dt : {kFloat32, kFloat64}) {
+        Tensor x = randn({5, 7}).to(dt) * 3.0 + 1.0;
+        const Tensor expected = data::normalize(x, 0.2860, 0.3530);
+        Tensor view = x.reshape({35});  // shares x's storage
+        const auto version = x.version();
+        data::normalize_(x, 0.2860, 0.3530);
+        CHECK(x.version() > version);
+        CHECK(x.to_vector<double>() == expected.to_vector<double>());
+        CHECK(view.to_vector<double>() == expected.to_vector<double>());
+    }
+    Tensor ints = arange(std::int64_t(0), std::int64_t(4));
+    CHECK_THROWS_AS(data::normalize_(ints, 0.0, 1.0), DtypeError);
+    Tensor x = randn({3});
+    const auto before = x.to_vector<float>();
+    CHECK_THROWS_AS(data::normalize_(x, 0.0, 0.0), ValueError);
+    CHECK_THROWS_AS(data::normalize_(x, std::nan(""), 1.0), ValueError);
+    CHECK(x.to_vector<float>() == before);  // a refused call changes nothing
+    Tensor w = randn({3}).requires_grad_();
+    CHECK_THROWS_WITH(data::normalize_(w, 0.0, 1.0), Catch::Contains("requires grad"));
+}

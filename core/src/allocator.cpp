@@ -15,6 +15,11 @@ namespace {
 
 constexpr std::size_t kCacheFrom = std::size_t(1) << 16;   // blocks from 64 KiB are cached
 constexpr std::size_t kCacheLimit = std::size_t(1) << 30;  // at most 1 GiB kept for reuse
+// Blocks past 64 MiB go back to the system when freed. Such a block is mostly a one-off (a
+// dataset, its conversion, a normalised copy): cached, it would stay resident for the rest of
+// the run (the main job held three copies of the 188 MB training set). The page faults of
+// allocating it afresh cost little next to the work done on 64 MiB.
+constexpr std::size_t kCacheUpTo = std::size_t(64) << 20;
 
 // Sizes past this are refused before rounding (which could wrap) and before asking the system.
 constexpr std::size_t kMaxBytes = std::size_t(1) << 62;
@@ -72,7 +77,7 @@ void release_cached_blocks() {
 void* allocate(std::size_t nbytes) {
     if (nbytes > kMaxBytes) out_of_memory(nbytes);
     const std::size_t size = rounded(nbytes);
-    if (size >= kCacheFrom) {
+    if (size >= kCacheFrom && size <= kCacheUpTo) {
         BlockCache& c = cache();
         std::lock_guard<std::mutex> lock(c.mutex);
         auto it = c.free_blocks.find(size);
@@ -99,7 +104,7 @@ void deallocate(void* ptr, std::size_t nbytes) {
     if (!ptr) return;
     g_allocated.fetch_sub(nbytes, std::memory_order_relaxed);
     const std::size_t size = rounded(nbytes);
-    if (size >= kCacheFrom) {
+    if (size >= kCacheFrom && size <= kCacheUpTo) {
         BlockCache& c = cache();
         std::lock_guard<std::mutex> lock(c.mutex);
         if (c.cached_bytes + size <= kCacheLimit) {

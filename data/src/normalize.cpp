@@ -1,6 +1,7 @@
 // Feature scaling, composed from ops.
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 #include <xgrad/autograd/grad_mode.hpp>
 #include <xgrad/autograd/ops.hpp>
@@ -53,6 +54,31 @@ Tensor normalize(const Tensor& x, double mean, double std) {
         raise<ValueError>("data::normalize", "needs a finite mean and a positive std, got mean ",
                           std::to_string(mean), " and std ", std::to_string(std));
     return (x - mean) / std;
+}
+
+Tensor& normalize_(Tensor& x, double mean, double std) {
+    const char* op = "data::normalize_";
+    check_floating(x, op, "the data");
+    if (!(std > 0.0) || !std::isfinite(std) || !std::isfinite(mean))
+        raise<ValueError>(op, "needs a finite mean and a positive std, got mean ",
+                          std::to_string(mean), " and std ", std::to_string(std));
+    if (x.requires_grad())
+        raise<ValueError>(op, "cannot work in place on a tensor that requires grad (shape ",
+                          x.shape(), "); use data::normalize");
+    NoGradGuard no_grad;
+    // Each element rounds as the two ops of normalize() round: (x - mean) in T, then / std in T.
+    auto run = [&](auto* data) {
+        using T = std::remove_pointer_t<decltype(data)>;
+        const T m = static_cast<T>(mean), s = static_cast<T>(std);
+        const std::int64_t n = x.numel();
+        for (std::int64_t i = 0; i < n; ++i) data[i] = (data[i] - m) / s;
+    };
+    if (x.dtype() == kFloat32)
+        run(x.data_ptr<float>());
+    else
+        run(x.data_ptr<double>());
+    x.bump_version();
+    return x;
 }
 
 Tensor min_max_scale(const Tensor& x, const Tensor& min, const Tensor& max, double low,

@@ -2,6 +2,7 @@
 // over the data. The two differ only in how weight decay enters (L2 on the gradient vs
 // decoupled shrinking of the weights).
 #include <cmath>
+#include <type_traits>
 
 #include <xgrad/core/creation.hpp>
 #include <xgrad/optim/adam.hpp>
@@ -19,6 +20,31 @@ struct AdamArgs {
     bool amsgrad, maximize, decoupled;
 };
 
+// The loop body with the options fixed at compile time: a branch per element (on decoupled,
+// maximize, L2 or AMSGrad) had kept the loop scalar, and it was 37 % of the main job's profile.
+// With the flags hoisted, restrict pointers and -fno-math-errno (CMakeLists.txt), gcc
+// vectorises it, sqrt and division included. The arithmetic is PyTorch 1.13's, term by term.
+template <class T, bool kDecoupled, bool kMaximize, bool kL2, bool kAmsgrad>
+void adam_loop(T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
+               T* __restrict v_max, std::int64_t n, T neg_step_size, T bias_correction2_sqrt,
+               T beta1, T beta2, T one_minus_beta1, T one_minus_beta2, T eps, T weight_decay,
+               T decay) {
+    for (std::int64_t i = 0; i < n; ++i) {
+        T pi = p[i];
+        if constexpr (kDecoupled) pi = pi * decay;
+        T g = kMaximize ? -grad[i] : grad[i];
+        if constexpr (kL2) g = g + weight_decay * pi;
+        const T mi = m[i] * beta1 + one_minus_beta1 * g;
+        const T vi = v[i] * beta2 + one_minus_beta2 * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        T v_hat = vi;
+        if constexpr (kAmsgrad) v_hat = v_max[i] = detail::nan_maximum(v_max[i], vi);
+        const T denom = std::sqrt(v_hat) / bias_correction2_sqrt + eps;
+        p[i] = pi + neg_step_size * mi / denom;
+    }
+}
+
 template <class T>
 void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t n, const AdamArgs& a,
                  double step) {
@@ -34,17 +60,35 @@ void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t n, cons
     const T weight_decay = static_cast<T>(a.weight_decay);
     const T decay = static_cast<T>(1.0 - a.lr * a.weight_decay);
     const bool l2 = !a.decoupled && a.weight_decay != 0.0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (a.decoupled) p[i] = p[i] * decay;
-        T g = a.maximize ? -grad[i] : grad[i];
-        if (l2) g = g + weight_decay * p[i];
-        m[i] = m[i] * beta1 + one_minus_beta1 * g;
-        v[i] = v[i] * beta2 + one_minus_beta2 * g * g;
-        T v_hat = v[i];
-        if (a.amsgrad) v_hat = v_max[i] = detail::nan_maximum(v_max[i], v[i]);
-        const T denom = std::sqrt(v_hat) / bias_correction2_sqrt + eps;
-        p[i] = p[i] + neg_step_size * m[i] / denom;
-    }
+    // Picks the instantiation for the run-time flags, one flag at a time.
+    auto run = [&](auto decoupled, auto maximize, auto use_l2, auto amsgrad) {
+        adam_loop<T, decltype(decoupled)::value, decltype(maximize)::value, decltype(use_l2)::value,
+                  decltype(amsgrad)::value>(p, grad, m, v, v_max, n, neg_step_size,
+                                            bias_correction2_sqrt, beta1, beta2, one_minus_beta1,
+                                            one_minus_beta2, eps, weight_decay, decay);
+    };
+    auto with_amsgrad = [&](auto d, auto mx, auto l) {
+        if (a.amsgrad)
+            run(d, mx, l, std::true_type{});
+        else
+            run(d, mx, l, std::false_type{});
+    };
+    auto with_l2 = [&](auto d, auto mx) {
+        if (l2)
+            with_amsgrad(d, mx, std::true_type{});
+        else
+            with_amsgrad(d, mx, std::false_type{});
+    };
+    auto with_maximize = [&](auto d) {
+        if (a.maximize)
+            with_l2(d, std::true_type{});
+        else
+            with_l2(d, std::false_type{});
+    };
+    if (a.decoupled)
+        with_maximize(std::true_type{});
+    else
+        with_maximize(std::false_type{});
 }
 
 // One step of an Adam-family optimizer over all its groups; state_of(g, i) gives the state.
