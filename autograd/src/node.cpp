@@ -226,7 +226,7 @@ Edge gradient_edge(const Tensor& t) {
     return {std::move(acc), 0};
 }
 
-void attach_node(const std::shared_ptr<Node>& node, Tensor& output, const TensorList& inputs) {
+void attach_node(std::shared_ptr<Node> node, Tensor& output, TensorRefs inputs) {
     std::vector<Edge> edges(inputs.size());
     for (std::size_t i = 0; i < inputs.size(); ++i)
         if (inputs[i].defined() && inputs[i].requires_grad()) edges[i] = gradient_edge(inputs[i]);
@@ -238,12 +238,13 @@ void attach_node(const std::shared_ptr<Node>& node, Tensor& output, const Tensor
                 break;
             }
     node->edges_ = std::move(edges);
-    node->self_ = node;
+    // Only saved_output() needs the node's own handle; a weak_ptr costs two atomic counts.
+    if (node->saved_output_) node->self_ = node;
     node->set_output_meta(output.shape(), output.dtype());
     if (autograd::AnomalyMode::is_enabled())
         node->anomaly_ = std::make_unique<AnomalyMetadata>(
             autograd::detail::capture_anomaly_metadata(node->name()));
-    output.impl()->grad_fn = node;
+    output.impl()->grad_fn = std::move(node);
 }
 
 namespace autograd {

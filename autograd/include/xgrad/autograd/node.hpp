@@ -2,6 +2,8 @@
 // that produced its inputs), what it saved for backward, and its backward rule.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -17,6 +19,26 @@ struct Edge {
     std::shared_ptr<Node> node;
     std::uint32_t input_nr = 0;
     bool defined() const { return node != nullptr; }
+};
+
+// The inputs of an op being recorded, by reference: `record(name, out, {a, b}, ...)` builds
+// neither a vector nor copies of the handles (each copy is an atomic count up and down in a
+// process with threads, and the vector a heap allocation: per op, on the tape's hot path).
+// A braced list with a temporary in it falls back to a TensorList that lives until the end
+// of the full expression, i.e. of the record() call.
+class TensorRefs {
+  public:
+    using Refs = std::initializer_list<std::reference_wrapper<const Tensor>>;
+    TensorRefs(Refs refs) : refs_(refs) {}
+    TensorRefs(const TensorList& list) : list_(&list) {}
+    std::size_t size() const { return list_ ? list_->size() : refs_.size(); }
+    const Tensor& operator[](std::size_t i) const {
+        return list_ ? (*list_)[i] : refs_.begin()[i].get();
+    }
+
+  private:
+    Refs refs_;
+    const TensorList* list_ = nullptr;
 };
 
 // Where a node was created, kept only in anomaly mode (autograd/anomaly_mode.hpp).
@@ -105,7 +127,7 @@ class Node {
     std::vector<Tensor::Hook> pre_hooks_;
     std::unique_ptr<AnomalyMetadata> anomaly_;
 
-    friend void attach_node(const std::shared_ptr<Node>&, Tensor&, const TensorList&);
+    friend void attach_node(std::shared_ptr<Node>, Tensor&, TensorRefs);
 };
 
 // The sink of a leaf's gradient: it runs the leaf's hooks (as pre_hooks) and adds the
@@ -132,7 +154,7 @@ bool should_record(std::initializer_list<const Tensor*> inputs);
 bool should_record(const TensorList& inputs);
 
 // Wires `node` to `inputs` (one edge each), makes it the grad_fn of `output`.
-void attach_node(const std::shared_ptr<Node>& node, Tensor& output, const TensorList& inputs);
+void attach_node(std::shared_ptr<Node> node, Tensor& output, TensorRefs inputs);
 
 // A node whose backward rule is a callable `TensorList(Node&, const Tensor& grad)`; the op
 // library uses it so that an op's forward and backward sit side by side.
@@ -151,12 +173,12 @@ class LambdaNode final : public Node {
 // Records an op: `output` gets a node named `name` with edges to `inputs`, keeping `saved`
 // (and the output's data if `save_output`), and `backward` as its rule.
 template <class F>
-void record(const char* name, Tensor& output, const TensorList& inputs, TensorList saved,
-            F backward, bool save_output = false) {
+void record(const char* name, Tensor& output, TensorRefs inputs, TensorList saved, F backward,
+            bool save_output = false) {
     auto node = std::make_shared<LambdaNode<F>>(name, std::move(backward));
     node->save(std::move(saved));
     if (save_output) node->save_output(output);
-    attach_node(node, output, inputs);
+    attach_node(std::move(node), output, inputs);
 }
 
 }  // namespace xgrad
