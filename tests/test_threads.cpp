@@ -188,6 +188,30 @@ TEST_CASE("worker pool: large maps, sums and matrix products are the same with 1
     CHECK(identical(two[7].select(0, 29), matmul(in.p.select(0, 29), in.q.select(0, 29))));
 }
 
+TEST_CASE("small tensors made on one thread and freed on another keep their values",
+          "[threads][memory]") {
+    // The allocator keeps small blocks in per-thread caches: a block freed on another thread
+    // joins that thread's cache, and a thread's cache is emptied when it exits.
+    std::vector<Tensor> made;
+    std::thread producer([&] {
+        for (int i = 0; i < 200; ++i) made.push_back(full({(i % 50) + 1}, double(i)));
+    });
+    producer.join();  // its cache is gone; the tensors live on
+    for (int i = 0; i < 200; ++i) {
+        const auto v = made[i].to_vector<float>();
+        REQUIRE(v.size() == std::size_t(i % 50 + 1));
+        CHECK(v.front() == float(i));
+        CHECK(v.back() == float(i));
+    }
+    std::thread consumer([&] { made.clear(); });  // freed into the consumer's cache
+    consumer.join();
+    // Blocks of these sizes handed out again on this thread are still usable memory.
+    for (int i = 0; i < 200; ++i) {
+        Tensor t = full({(i % 50) + 1}, 2.0);
+        CHECK(t.sum().item<double>() == 2.0 * double(i % 50 + 1));
+    }
+}
+
 TEST_CASE("worker pool: two user threads running large ops at once each get their own results",
           "[threads]") {
     ThreadsGuard guard;
