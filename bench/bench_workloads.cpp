@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -242,6 +243,20 @@ void bench_matmul(Runner& r) {
             r.run(mm, ours, 1, inner, trial == 0 ? 3 : 0, 1.0, 1);
             r.run(sg, direct, 1, inner, trial == 0 ? 3 : 0, 1.0, 1);
         }
+    }
+    // The MLP step's largest products, M x K times K x N: layer 1 forward, its weight gradient
+    // (K = the batch), layer 2 forward. Named mm_M_K_N; run_vs_pytorch.py sets them against the
+    // core's FMA peak and derives the step's arithmetic limit from them.
+    for (auto [m, k, n] :
+         {std::array<std::int64_t, 3>{64, 784, 256}, {256, 64, 784}, {64, 256, 128}}) {
+        const std::string name =
+            "mm_" + std::to_string(m) + "_" + std::to_string(k) + "_" + std::to_string(n);
+        if (!r.wanted(name)) continue;
+        Generator g(1);
+        Tensor a = randn({m, k}, g), b = randn({k, n}, g);
+        Tensor c;
+        r.run(
+            name, [&] { c = matmul(a, b); }, 7, 200, 20, 1.0, 1);
     }
 }
 
