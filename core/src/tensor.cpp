@@ -6,6 +6,7 @@
 #include <string>
 
 #include <xgrad/core/check.hpp>
+#include <xgrad/core/object_pool.hpp>
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include "allocator.hpp"
@@ -20,16 +21,16 @@ Storage::~Storage() {
 
 Tensor make_tensor(const Shape& shape, Dtype dtype) {
     const std::size_t nbytes = checked_nbytes(shape, dtype_size(dtype), "empty");
-    auto impl = std::make_shared<TensorImpl>();
+    auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
     impl->numel = shape_numel(shape);
-    impl->storage = std::make_shared<Storage>(nbytes);
+    impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), nbytes);
     impl->shape = shape;
     impl->dtype = dtype;
     return Tensor(std::move(impl));
 }
 
 Tensor make_view(const std::shared_ptr<Storage>& storage, const Shape& shape, Dtype dtype) {
-    auto impl = std::make_shared<TensorImpl>();
+    auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
     impl->storage = storage;
     impl->shape = shape;
     impl->numel = shape_numel(shape);

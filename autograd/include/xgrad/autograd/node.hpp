@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include <xgrad/core/object_pool.hpp>
 #include <xgrad/core/tensor.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 
@@ -175,7 +176,8 @@ class LambdaNode final : public Node {
 template <class F>
 void record(const char* name, Tensor& output, TensorRefs inputs, TensorList saved, F backward,
             bool save_output = false) {
-    auto node = std::make_shared<LambdaNode<F>>(name, std::move(backward));
+    auto node = std::allocate_shared<LambdaNode<F>>(detail::PoolAllocator<LambdaNode<F>>(), name,
+                                                    std::move(backward));
     node->save(std::move(saved));
     if (save_output) node->save_output(output);
     attach_node(std::move(node), output, inputs);

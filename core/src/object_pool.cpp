@@ -1,0 +1,84 @@
+// Per-thread free lists behind <xgrad/core/object_pool.hpp>.
+#include <xgrad/core/object_pool.hpp>
+
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define XGRAD_POOL_DISABLED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XGRAD_POOL_DISABLED 1
+#endif
+#endif
+
+namespace xgrad::detail {
+
+namespace {
+
+constexpr std::size_t kGranule = 16;      // size classes 16 bytes apart
+constexpr std::size_t kMaxPooled = 1024;  // larger blocks are rare: straight to operator new
+constexpr std::size_t kClasses = kMaxPooled / kGranule;
+constexpr int kDepth = 256;  // blocks kept per class: a graph of a few hundred nodes
+
+struct FreeLists {
+    void* blocks[kClasses][kDepth];
+    int count[kClasses] = {};
+};
+
+// Behind a trivially destructible pointer: an object freed while the thread (or the program)
+// is being torn down, after the lists are gone, goes straight to operator delete.
+thread_local FreeLists* t_lists = nullptr;
+thread_local bool t_lists_dead = false;
+struct ListsOwner {
+    ~ListsOwner() {
+        if (t_lists) {
+            for (std::size_t c = 0; c < kClasses; ++c)
+                for (int i = 0; i < t_lists->count[c]; ++i)
+                    ::operator delete(t_lists->blocks[c][i]);
+            delete t_lists;
+            t_lists = nullptr;
+        }
+        t_lists_dead = true;
+    }
+};
+thread_local ListsOwner t_lists_owner;
+
+FreeLists* lists() {
+    if (!t_lists && !t_lists_dead) {
+        (void)&t_lists_owner;  // registers the owner's destructor for this thread
+        t_lists = new (std::nothrow) FreeLists();
+    }
+    return t_lists;
+}
+
+std::size_t class_of(std::size_t nbytes) {
+    return (nbytes - 1) / kGranule;
+}
+
+}  // namespace
+
+void* pool_allocate(std::size_t nbytes) {
+#ifndef XGRAD_POOL_DISABLED
+    if (nbytes > 0 && nbytes <= kMaxPooled) {
+        const std::size_t k = class_of(nbytes);
+        if (FreeLists* l = lists(); l && l->count[k] > 0) return l->blocks[k][--l->count[k]];
+        return ::operator new((k + 1) * kGranule);
+    }
+#endif
+    return ::operator new(nbytes);
+}
+
+void pool_deallocate(void* ptr, std::size_t nbytes) noexcept {
+#ifndef XGRAD_POOL_DISABLED
+    if (nbytes > 0 && nbytes <= kMaxPooled) {
+        const std::size_t k = class_of(nbytes);
+        if (FreeLists* l = lists(); l && l->count[k] < kDepth) {
+            l->blocks[k][l->count[k]++] = ptr;
+            return;
+        }
+    }
+#endif
+    ::operator delete(ptr);
+}
+
+}  // namespace xgrad::detail
