@@ -2,10 +2,12 @@
 // over the data. The two differ only in how weight decay enters (L2 on the gradient vs
 // decoupled shrinking of the weights).
 #include <cmath>
+#include <type_traits>
 
 #include <xgrad/core/creation.hpp>
 #include <xgrad/optim/adam.hpp>
 #include <xgrad/optim/adamw.hpp>
+#include "kernels/isa.hpp"
 #include "optim_common.hpp"
 
 namespace xgrad::optim {
@@ -20,32 +22,84 @@ struct AdamArgs {
 };
 
 template <class T>
-void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t n, const AdamArgs& a,
-                 double step) {
+struct AdamConsts {
+    T neg_step_size, bias_correction2_sqrt, beta1, beta2, one_minus_beta1, one_minus_beta2, eps,
+        weight_decay, decay;
+};
+
+// The options are template arguments, so that each loop is straight-line code that the compiler
+// vectorises (the buffers never overlap).
+template <bool Decoupled, bool Maximize, bool L2, bool Amsgrad, class T>
+XGRAD_ALWAYS_INLINE void adam_loop(T* __restrict p, const T* __restrict grad, T* __restrict m,
+                                   T* __restrict v, T* __restrict v_max, std::int64_t n,
+                                   const AdamConsts<T>& c) {
+    for (std::int64_t i = 0; i < n; ++i) {
+        if constexpr (Decoupled) p[i] = p[i] * c.decay;
+        T g = Maximize ? -grad[i] : grad[i];
+        if constexpr (L2) g = g + c.weight_decay * p[i];
+        m[i] = m[i] * c.beta1 + c.one_minus_beta1 * g;
+        v[i] = v[i] * c.beta2 + c.one_minus_beta2 * g * g;
+        T v_hat = v[i];
+        if constexpr (Amsgrad) v_hat = v_max[i] = detail::nan_maximum(v_max[i], v[i]);
+        const T denom = std::sqrt(v_hat) / c.bias_correction2_sqrt + c.eps;
+        p[i] = p[i] + c.neg_step_size * m[i] / denom;
+    }
+}
+
+// Calls f(std::true_type) or f(std::false_type).
+template <class F>
+XGRAD_ALWAYS_INLINE void with_bool(bool b, F&& f) {
+    if (b)
+        f(std::true_type{});
+    else
+        f(std::false_type{});
+}
+
+template <class T>
+XGRAD_ALWAYS_INLINE void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t n,
+                                     const AdamArgs& a, double step) {
     const double bias_correction1 = 1.0 - std::pow(a.beta1, step);
     const double bias_correction2 = 1.0 - std::pow(a.beta2, step);
     const double step_size = a.lr / bias_correction1;
-    const T neg_step_size = static_cast<T>(-step_size);
-    const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-    const T beta1 = static_cast<T>(a.beta1), beta2 = static_cast<T>(a.beta2);
-    const T one_minus_beta1 = static_cast<T>(1.0 - a.beta1);
-    const T one_minus_beta2 = static_cast<T>(1.0 - a.beta2);
-    const T eps = static_cast<T>(a.eps);
-    const T weight_decay = static_cast<T>(a.weight_decay);
-    const T decay = static_cast<T>(1.0 - a.lr * a.weight_decay);
+    AdamConsts<T> c;
+    c.neg_step_size = static_cast<T>(-step_size);
+    c.bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+    c.beta1 = static_cast<T>(a.beta1);
+    c.beta2 = static_cast<T>(a.beta2);
+    c.one_minus_beta1 = static_cast<T>(1.0 - a.beta1);
+    c.one_minus_beta2 = static_cast<T>(1.0 - a.beta2);
+    c.eps = static_cast<T>(a.eps);
+    c.weight_decay = static_cast<T>(a.weight_decay);
+    c.decay = static_cast<T>(1.0 - a.lr * a.weight_decay);
     const bool l2 = !a.decoupled && a.weight_decay != 0.0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (a.decoupled) p[i] = p[i] * decay;
-        T g = a.maximize ? -grad[i] : grad[i];
-        if (l2) g = g + weight_decay * p[i];
-        m[i] = m[i] * beta1 + one_minus_beta1 * g;
-        v[i] = v[i] * beta2 + one_minus_beta2 * g * g;
-        T v_hat = v[i];
-        if (a.amsgrad) v_hat = v_max[i] = detail::nan_maximum(v_max[i], v[i]);
-        const T denom = std::sqrt(v_hat) / bias_correction2_sqrt + eps;
-        p[i] = p[i] + neg_step_size * m[i] / denom;
-    }
+    // The lambdas are always-inline too, so the loops are compiled with the caller's ISA.
+    with_bool(
+        a.decoupled, [&](auto dec) __attribute__((always_inline)) {
+            with_bool(
+                a.maximize, [&](auto max) __attribute__((always_inline)) {
+                    with_bool(
+                        l2, [&](auto l2_) __attribute__((always_inline)) {
+                            with_bool(
+                                a.amsgrad, [&](auto ams) __attribute__((always_inline)) {
+                                    adam_loop<decltype(dec)::value, decltype(max)::value,
+                                              decltype(l2_)::value, decltype(ams)::value>(
+                                        p, grad, m, v, v_max, n, c);
+                                });
+                        });
+                });
+        });
 }
+
+// The update compiled for baseline x86-64, AVX2+FMA and AVX-512, picked at run time
+// (kernels/isa.hpp).
+XGRAD_DISPATCHED(void, adam_run, adam_update<float>,
+                 (float* p, const float* grad, float* m, float* v, float* v_max, std::int64_t n,
+                  const AdamArgs& a, double step),
+                 (p, grad, m, v, v_max, n, a, step))
+XGRAD_DISPATCHED(void, adam_run, adam_update<double>,
+                 (double* p, const double* grad, double* m, double* v, double* v_max,
+                  std::int64_t n, const AdamArgs& a, double step),
+                 (p, grad, m, v, v_max, n, a, step))
 
 // One step of an Adam-family optimizer over all its groups; state_of(g, i) gives the state.
 template <class Options, class StateOf>
@@ -74,7 +128,7 @@ void adam_family_step(const Optimizer& opt, const std::vector<Options>& options,
             detail::dispatch_floating(p.dtype(), [&](auto tag) {
                 using T = typename decltype(tag)::type;
                 T* v_max = o.amsgrad ? st.buffers[kMaxExpAvgSq].template data_ptr<T>() : nullptr;
-                adam_update<T>(
+                adam_run(
                     p.data_ptr<T>(), grad.data_ptr<T>(), st.buffers[kExpAvg].template data_ptr<T>(),
                     st.buffers[kExpAvgSq].template data_ptr<T>(), v_max, p.numel(), args, st.step);
             });
