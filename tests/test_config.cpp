@@ -33,6 +33,7 @@ TEST_CASE("config names xgrad, oneDNN with its ISA, OpenBLAS with its core, and 
     CHECK_THAT(c, !Contains("oneDNN ISA: unknown"));
     CHECK_THAT(c, Contains("OpenBLAS: OpenBLAS 0."));
     CHECK_THAT(c, Contains("OpenBLAS core: "));
+    CHECK_THAT(c, Contains("elementwise kernels: " + kernel_isa() + " (runtime dispatch; "));
     CHECK_THAT(c, Contains("threads: xgrad "));
     CHECK_THAT(c, Contains("libgomp"));  // Debian's oneDNN runs on GCC's OpenMP runtime
     CHECK(c.back() == '\n');

@@ -4,12 +4,17 @@
 
 #include <sstream>
 
+#include <xgrad/core/check.hpp>
 #include <xgrad/core/config.hpp>
 #include <xgrad/core/threads.hpp>
+#include "kernels/isa.hpp"
 #include "threads_internal.hpp"
 
 #ifndef XGRAD_VERSION
 #define XGRAD_VERSION "unknown"
+#endif
+#ifndef XGRAD_BUILD_ARCH
+#define XGRAD_BUILD_ARCH ""
 #endif
 
 namespace xgrad {
@@ -80,10 +85,32 @@ std::string config() {
     os << "OpenBLAS: " << (blas_config ? blas_config : "?")
        << " (float64 matrix products: cblas_dgemm)\n";
     os << "OpenBLAS core: " << (blas_core ? blas_core : "?") << "\n";
+    const std::string arch = XGRAD_BUILD_ARCH;
+    os << "elementwise kernels: " << kernel_isa() << " (runtime dispatch; CPU supports "
+       << kernels::isa_name(kernels::detected_isa()) << "; library built for "
+       << (arch.empty() ? std::string("any x86-64") : "-march=" + arch) << ")\n";
     os << "threads: xgrad " << get_num_threads() << ", OpenBLAS " << openblas_get_num_threads()
        << ", OpenMP " << detail::openmp_max_threads() << " (" << detail::openmp_runtime()
        << "; float32 products split by xgrad's pool)\n";
     return os.str();
+}
+
+std::string kernel_isa() {
+    return kernels::isa_name(kernels::active_isa());
+}
+
+std::string set_kernel_isa(const std::string& isa) {
+    kernels::Isa want;
+    if (isa == "baseline")
+        want = kernels::Isa::baseline;
+    else if (isa == "avx2")
+        want = kernels::Isa::avx2;
+    else if (isa == "avx512" || isa == "auto")
+        want = kernels::Isa::avx512;
+    else
+        raise<ValueError>("set_kernel_isa", "unknown instruction set '", isa,
+                          "' (expected baseline, avx2, avx512 or auto)");
+    return kernels::isa_name(kernels::set_isa(want));
 }
 
 }  // namespace xgrad

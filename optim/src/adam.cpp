@@ -7,6 +7,7 @@
 #include <xgrad/core/creation.hpp>
 #include <xgrad/optim/adam.hpp>
 #include <xgrad/optim/adamw.hpp>
+#include "kernels/isa.hpp"
 #include "optim_common.hpp"
 
 namespace xgrad::optim {
@@ -20,76 +21,85 @@ struct AdamArgs {
     bool amsgrad, maximize, decoupled;
 };
 
-// The loop body with the options fixed at compile time: a branch per element (on decoupled,
-// maximize, L2 or AMSGrad) had kept the loop scalar, and it was 37 % of the main job's profile.
-// With the flags hoisted, restrict pointers and -fno-math-errno (CMakeLists.txt), gcc
-// vectorises it, sqrt and division included. The arithmetic is PyTorch 1.13's, term by term.
-template <class T, bool kDecoupled, bool kMaximize, bool kL2, bool kAmsgrad>
-void adam_loop(T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
-               T* __restrict v_max, std::int64_t n, T neg_step_size, T bias_correction2_sqrt,
-               T beta1, T beta2, T one_minus_beta1, T one_minus_beta2, T eps, T weight_decay,
-               T decay) {
+template <class T>
+struct AdamConsts {
+    T neg_step_size, bias_correction2_sqrt, beta1, beta2, one_minus_beta1, one_minus_beta2, eps,
+        weight_decay, decay;
+};
+
+// The options are template arguments, so that each loop is straight-line code that the compiler
+// vectorises (the buffers never overlap).
+template <bool Decoupled, bool Maximize, bool L2, bool Amsgrad, class T>
+XGRAD_ALWAYS_INLINE void adam_loop(T* __restrict p, const T* __restrict grad, T* __restrict m,
+                                   T* __restrict v, T* __restrict v_max, std::int64_t n,
+                                   const AdamConsts<T>& c) {
     for (std::int64_t i = 0; i < n; ++i) {
-        T pi = p[i];
-        if constexpr (kDecoupled) pi = pi * decay;
-        T g = kMaximize ? -grad[i] : grad[i];
-        if constexpr (kL2) g = g + weight_decay * pi;
-        const T mi = m[i] * beta1 + one_minus_beta1 * g;
-        const T vi = v[i] * beta2 + one_minus_beta2 * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        T v_hat = vi;
-        if constexpr (kAmsgrad) v_hat = v_max[i] = detail::nan_maximum(v_max[i], vi);
-        const T denom = std::sqrt(v_hat) / bias_correction2_sqrt + eps;
-        p[i] = pi + neg_step_size * mi / denom;
+        if constexpr (Decoupled) p[i] = p[i] * c.decay;
+        T g = Maximize ? -grad[i] : grad[i];
+        if constexpr (L2) g = g + c.weight_decay * p[i];
+        m[i] = m[i] * c.beta1 + c.one_minus_beta1 * g;
+        v[i] = v[i] * c.beta2 + c.one_minus_beta2 * g * g;
+        T v_hat = v[i];
+        if constexpr (Amsgrad) v_hat = v_max[i] = detail::nan_maximum(v_max[i], v[i]);
+        const T denom = std::sqrt(v_hat) / c.bias_correction2_sqrt + c.eps;
+        p[i] = p[i] + c.neg_step_size * m[i] / denom;
     }
 }
 
+// Calls f(std::true_type) or f(std::false_type).
+template <class F>
+XGRAD_ALWAYS_INLINE void with_bool(bool b, F&& f) {
+    if (b)
+        f(std::true_type{});
+    else
+        f(std::false_type{});
+}
+
 template <class T>
-void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t n, const AdamArgs& a,
-                 double step) {
+XGRAD_ALWAYS_INLINE void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t n,
+                                     const AdamArgs& a, double step) {
     const double bias_correction1 = 1.0 - std::pow(a.beta1, step);
     const double bias_correction2 = 1.0 - std::pow(a.beta2, step);
     const double step_size = a.lr / bias_correction1;
-    const T neg_step_size = static_cast<T>(-step_size);
-    const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-    const T beta1 = static_cast<T>(a.beta1), beta2 = static_cast<T>(a.beta2);
-    const T one_minus_beta1 = static_cast<T>(1.0 - a.beta1);
-    const T one_minus_beta2 = static_cast<T>(1.0 - a.beta2);
-    const T eps = static_cast<T>(a.eps);
-    const T weight_decay = static_cast<T>(a.weight_decay);
-    const T decay = static_cast<T>(1.0 - a.lr * a.weight_decay);
+    AdamConsts<T> c;
+    c.neg_step_size = static_cast<T>(-step_size);
+    c.bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+    c.beta1 = static_cast<T>(a.beta1);
+    c.beta2 = static_cast<T>(a.beta2);
+    c.one_minus_beta1 = static_cast<T>(1.0 - a.beta1);
+    c.one_minus_beta2 = static_cast<T>(1.0 - a.beta2);
+    c.eps = static_cast<T>(a.eps);
+    c.weight_decay = static_cast<T>(a.weight_decay);
+    c.decay = static_cast<T>(1.0 - a.lr * a.weight_decay);
     const bool l2 = !a.decoupled && a.weight_decay != 0.0;
-    // Picks the instantiation for the run-time flags, one flag at a time.
-    auto run = [&](auto decoupled, auto maximize, auto use_l2, auto amsgrad) {
-        adam_loop<T, decltype(decoupled)::value, decltype(maximize)::value, decltype(use_l2)::value,
-                  decltype(amsgrad)::value>(p, grad, m, v, v_max, n, neg_step_size,
-                                            bias_correction2_sqrt, beta1, beta2, one_minus_beta1,
-                                            one_minus_beta2, eps, weight_decay, decay);
-    };
-    auto with_amsgrad = [&](auto d, auto mx, auto l) {
-        if (a.amsgrad)
-            run(d, mx, l, std::true_type{});
-        else
-            run(d, mx, l, std::false_type{});
-    };
-    auto with_l2 = [&](auto d, auto mx) {
-        if (l2)
-            with_amsgrad(d, mx, std::true_type{});
-        else
-            with_amsgrad(d, mx, std::false_type{});
-    };
-    auto with_maximize = [&](auto d) {
-        if (a.maximize)
-            with_l2(d, std::true_type{});
-        else
-            with_l2(d, std::false_type{});
-    };
-    if (a.decoupled)
-        with_maximize(std::true_type{});
-    else
-        with_maximize(std::false_type{});
+    // The lambdas are always-inline too, so the loops are compiled with the caller's ISA.
+    with_bool(
+        a.decoupled, [&](auto dec) __attribute__((always_inline)) {
+            with_bool(
+                a.maximize, [&](auto max) __attribute__((always_inline)) {
+                    with_bool(
+                        l2, [&](auto l2_) __attribute__((always_inline)) {
+                            with_bool(
+                                a.amsgrad, [&](auto ams) __attribute__((always_inline)) {
+                                    adam_loop<decltype(dec)::value, decltype(max)::value,
+                                              decltype(l2_)::value, decltype(ams)::value>(
+                                        p, grad, m, v, v_max, n, c);
+                                });
+                        });
+                });
+        });
 }
+
+// The update compiled for baseline x86-64, AVX2+FMA and AVX-512, picked at run time
+// (kernels/isa.hpp).
+XGRAD_DISPATCHED(void, adam_run, adam_update<float>,
+                 (float* p, const float* grad, float* m, float* v, float* v_max, std::int64_t n,
+                  const AdamArgs& a, double step),
+                 (p, grad, m, v, v_max, n, a, step))
+XGRAD_DISPATCHED(void, adam_run, adam_update<double>,
+                 (double* p, const double* grad, double* m, double* v, double* v_max,
+                  std::int64_t n, const AdamArgs& a, double step),
+                 (p, grad, m, v, v_max, n, a, step))
 
 // One step of an Adam-family optimizer over all its groups; state_of(g, i) gives the state.
 template <class Options, class StateOf>
@@ -118,7 +128,7 @@ void adam_family_step(const Optimizer& opt, const std::vector<Options>& options,
             detail::dispatch_floating(p.dtype(), [&](auto tag) {
                 using T = typename decltype(tag)::type;
                 T* v_max = o.amsgrad ? st.buffers[kMaxExpAvgSq].template data_ptr<T>() : nullptr;
-                adam_update<T>(
+                adam_run(
                     p.data_ptr<T>(), grad.data_ptr<T>(), st.buffers[kExpAvg].template data_ptr<T>(),
                     st.buffers[kExpAvgSq].template data_ptr<T>(), v_max, p.numel(), args, st.step);
             });

@@ -2,6 +2,7 @@
 #include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/optim/sgd.hpp>
+#include "kernels/isa.hpp"
 #include "optim_common.hpp"
 
 namespace xgrad::optim {
@@ -12,7 +13,8 @@ namespace {
 // multiply-adds that the compiler vectorises (a branch per element made the update cost a third
 // as much as the matrix products of an MLP step).
 template <bool WeightDecay, bool Maximize, class T>
-void sgd_update(T* p, const T* grad, T* buf, std::int64_t n, const SGDOptions& o, bool first_step) {
+XGRAD_ALWAYS_INLINE void sgd_update(T* p, const T* grad, T* buf, std::int64_t n,
+                                    const SGDOptions& o, bool first_step) {
     const T weight_decay = static_cast<T>(o.weight_decay);
     const T momentum = static_cast<T>(o.momentum);
     const T one_minus_dampening = static_cast<T>(1.0 - o.dampening);
@@ -45,7 +47,8 @@ void sgd_update(T* p, const T* grad, T* buf, std::int64_t n, const SGDOptions& o
 }
 
 template <class T>
-void sgd_update(T* p, const T* grad, T* buf, std::int64_t n, const SGDOptions& o, bool first_step) {
+XGRAD_ALWAYS_INLINE void sgd_update(T* p, const T* grad, T* buf, std::int64_t n,
+                                    const SGDOptions& o, bool first_step) {
     const bool wd = o.weight_decay != 0.0;
     if (wd && o.maximize)
         sgd_update<true, true>(p, grad, buf, n, o, first_step);
@@ -56,6 +59,17 @@ void sgd_update(T* p, const T* grad, T* buf, std::int64_t n, const SGDOptions& o
     else
         sgd_update<false, false>(p, grad, buf, n, o, first_step);
 }
+
+// The update compiled for baseline x86-64, AVX2+FMA and AVX-512, picked at run time
+// (kernels/isa.hpp).
+XGRAD_DISPATCHED(void, sgd_run, sgd_update<float>,
+                 (float* p, const float* grad, float* buf, std::int64_t n, const SGDOptions& o,
+                  bool first_step),
+                 (p, grad, buf, n, o, first_step))
+XGRAD_DISPATCHED(void, sgd_run, sgd_update<double>,
+                 (double* p, const double* grad, double* buf, std::int64_t n, const SGDOptions& o,
+                  bool first_step),
+                 (p, grad, buf, n, o, first_step))
 
 }  // namespace
 
@@ -114,9 +128,8 @@ void SGD::step() {
             }
             detail::dispatch_floating(p.dtype(), [&](auto tag) {
                 using T = typename decltype(tag)::type;
-                sgd_update<T>(p.data_ptr<T>(), grad.data_ptr<T>(),
-                              buf.defined() ? buf.data_ptr<T>() : nullptr, p.numel(), o,
-                              first_step);
+                sgd_run(p.data_ptr<T>(), grad.data_ptr<T>(),
+                        buf.defined() ? buf.data_ptr<T>() : nullptr, p.numel(), o, first_step);
             });
             p.bump_version();  // an in-place write: a graph that saved p must not reuse it
         }

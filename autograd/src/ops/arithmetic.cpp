@@ -25,26 +25,25 @@ Tensor scalar_like(double value, const Tensor& like, const char* op) {
 }
 
 namespace {
-template <class F>
-Tensor numeric_binary(const char* op, const Tensor& a, const Tensor& b, F&& f) {
+// Arithmetic on the run-time dispatched kernels (kernels/simd.hpp).
+Tensor numeric_binary(const char* op, const Tensor& a, const Tensor& b, kernels::simd::Bin k) {
     check_same_dtype(op, a, b);
     return kernels::dispatch_numeric(a.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
-        return kernels::binary_map<T, T>(a, b, op, f);
+        return kernels::binary_kernel<T>(a, b, op, k);
     });
 }
-template <class F>
-Tensor floating_binary(const char* op, const Tensor& a, const Tensor& b, F&& f) {
+Tensor floating_binary(const char* op, const Tensor& a, const Tensor& b, kernels::simd::Bin k) {
     check_same_dtype(op, a, b);
     return kernels::dispatch_floating(a.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
-        return kernels::binary_map<T, T>(a, b, op, f);
+        return kernels::binary_kernel<T>(a, b, op, k);
     });
 }
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-    Tensor out = numeric_binary("add", a, b, [](auto&& x, auto&& y) { return x + y; });
+    Tensor out = numeric_binary("add", a, b, kernels::simd::Bin::add);
     if (should_record({&a, &b}))
         record("AddBackward", out, {a, b}, {}, [](Node&, const Tensor& g) -> TensorList {
             return {g, g};
@@ -53,7 +52,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-    Tensor out = numeric_binary("sub", a, b, [](auto&& x, auto&& y) { return x - y; });
+    Tensor out = numeric_binary("sub", a, b, kernels::simd::Bin::sub);
     if (should_record({&a, &b}))
         record("SubBackward", out, {a, b}, {}, [](Node& n, const Tensor& g) -> TensorList {
             return {g, n.needs_input_grad(1) ? -g : Tensor()};
@@ -62,7 +61,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-    Tensor out = numeric_binary("mul", a, b, [](auto&& x, auto&& y) { return x * y; });
+    Tensor out = numeric_binary("mul", a, b, kernels::simd::Bin::mul);
     if (should_record({&a, &b}))
         record("MulBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
             return {n.needs_input_grad(0) ? g * n.saved(1) : Tensor(),
@@ -73,7 +72,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
     // Integer division would truncate silently: division is for floating tensors.
-    Tensor out = floating_binary("div", a, b, [](auto&& x, auto&& y) { return x / y; });
+    Tensor out = floating_binary("div", a, b, kernels::simd::Bin::div);
     if (should_record({&a, &b}))
         record("DivBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
             const Tensor& b = n.saved(1);
@@ -84,7 +83,12 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
-    Tensor out = floating_binary("pow", a, b, [](auto&& x, auto&& y) { return xt::pow(x, y); });
+    check_same_dtype("pow", a, b);
+    Tensor out = kernels::dispatch_floating(a.dtype(), "pow", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return kernels::binary_map<T, T>(a, b, "pow",
+                                         [](auto&& x, auto&& y) { return xt::pow(x, y); });
+    });
     if (should_record({&a, &b}))
         record("PowBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
             const Tensor& a = n.saved(0);
@@ -108,7 +112,7 @@ Tensor pow(const Tensor& a, double p) {
     Tensor out = kernels::dispatch_floating(a.dtype(), "pow", [&](auto tag) {
         using T = typename decltype(tag)::type;
         const T e = static_cast<T>(p);
-        if (p == 2.0) return kernels::unary_map<T>(a, [](auto&& x) { return x * x; });
+        if (p == 2.0) return kernels::unary_kernel<T>(a, kernels::simd::Un::square);
         return kernels::unary_map<T>(a, [e](auto&& x) { return xt::pow(x, e); });
     });
     if (should_record({&a}))
@@ -127,8 +131,7 @@ Tensor pow(double base, const Tensor& b) {
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
-    Tensor out =
-        numeric_binary("minimum", a, b, [](auto&& x, auto&& y) { return xt::minimum(x, y); });
+    Tensor out = numeric_binary("minimum", a, b, kernels::simd::Bin::minimum);
     if (should_record({&a, &b}))
         record("MinimumBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
             const Tensor& a = n.saved(0);
@@ -141,8 +144,7 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
-    Tensor out =
-        numeric_binary("maximum", a, b, [](auto&& x, auto&& y) { return xt::maximum(x, y); });
+    Tensor out = numeric_binary("maximum", a, b, kernels::simd::Bin::maximum);
     if (should_record({&a, &b}))
         record("MaximumBackward", out, {a, b}, {a, b}, [](Node& n, const Tensor& g) -> TensorList {
             const Tensor& a = n.saved(0);
@@ -172,13 +174,12 @@ Tensor operator-(const Tensor& x) {
 // Tensor-scalar ops get their own kernels and nodes: no 0-d tensor, no broadcasting logic,
 // which matters for chains of small ops.
 namespace {
-template <class F>
-Tensor scalar_map(const char* op, const Tensor& a, double s, bool floating_only, F&& f) {
+Tensor scalar_map(const char* op, const Tensor& a, double s, bool floating_only,
+                  kernels::simd::Bin k, bool scalar_first) {
     scalar_like(s, a, op);  // validates the scalar against the dtype
     auto run = [&](auto tag) {
         using T = typename decltype(tag)::type;
-        const T v = static_cast<T>(s);
-        return kernels::unary_map<T>(a, [&](auto&& x) { return f(x, v); });
+        return kernels::scalar_kernel<T>(a, static_cast<T>(s), k, scalar_first);
     };
     return floating_only ? kernels::dispatch_floating(a.dtype(), op, run)
                          : kernels::dispatch_numeric(a.dtype(), op, run);
@@ -186,7 +187,7 @@ Tensor scalar_map(const char* op, const Tensor& a, double s, bool floating_only,
 }  // namespace
 
 Tensor operator+(const Tensor& a, double s) {
-    Tensor out = scalar_map("add", a, s, false, [](auto&& x, const auto& v) { return x + v; });
+    Tensor out = scalar_map("add", a, s, false, kernels::simd::Bin::add, false);
     if (should_record({&a}))
         record("AddBackward", out, {a}, {},
                [](Node&, const Tensor& g) -> TensorList { return {g}; });
@@ -196,14 +197,14 @@ Tensor operator-(const Tensor& a, double s) {
     return a + (-s);
 }
 Tensor operator*(const Tensor& a, double s) {
-    Tensor out = scalar_map("mul", a, s, false, [](auto&& x, const auto& v) { return x * v; });
+    Tensor out = scalar_map("mul", a, s, false, kernels::simd::Bin::mul, false);
     if (should_record({&a}))
         record("MulBackward", out, {a}, {},
                [s](Node&, const Tensor& g) -> TensorList { return {g * s}; });
     return out;
 }
 Tensor operator/(const Tensor& a, double s) {
-    Tensor out = scalar_map("div", a, s, true, [](auto&& x, const auto& v) { return x / v; });
+    Tensor out = scalar_map("div", a, s, true, kernels::simd::Bin::div, false);
     if (should_record({&a}))
         record("DivBackward", out, {a}, {},
                [s](Node&, const Tensor& g) -> TensorList { return {g / s}; });
@@ -213,7 +214,7 @@ Tensor operator+(double s, const Tensor& b) {
     return b + s;
 }
 Tensor operator-(double s, const Tensor& b) {
-    Tensor out = scalar_map("sub", b, s, false, [](auto&& x, const auto& v) { return v - x; });
+    Tensor out = scalar_map("sub", b, s, false, kernels::simd::Bin::sub, true);
     if (should_record({&b}))
         record("SubBackward", out, {b}, {},
                [](Node&, const Tensor& g) -> TensorList { return {-g}; });
@@ -223,7 +224,7 @@ Tensor operator*(double s, const Tensor& b) {
     return b * s;
 }
 Tensor operator/(double s, const Tensor& b) {
-    Tensor out = scalar_map("div", b, s, true, [](auto&& x, const auto& v) { return v / x; });
+    Tensor out = scalar_map("div", b, s, true, kernels::simd::Bin::div, true);
     if (should_record({&b}))
         record("DivBackward", out, {b}, {b}, [s](Node& n, const Tensor& g) -> TensorList {
             const Tensor& x = n.saved(0);

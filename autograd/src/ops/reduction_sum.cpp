@@ -10,18 +10,11 @@ namespace xgrad {
 using namespace ops;
 
 namespace {
-// Eight independent partial sums: the compiler vectorises them (a single accumulator is one
-// long dependency chain), and they keep float32 sums accurate by accumulating in double.
+// The dispatched kernels (kernels/simd.hpp): eight interleaved partial sums, float32
+// accumulated in double, the same bits on every ISA.
 template <class Acc, class T>
 Acc sum_all(const T* p, std::int64_t n) {
-    Acc part[8] = {};
-    std::int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; ++k) part[k] += static_cast<Acc>(p[i + k]);
-    Acc acc = 0;
-    for (; i < n; ++i) acc += static_cast<Acc>(p[i]);
-    for (int k = 0; k < 8; ++k) acc += part[k];
-    return acc;
+    return kernels::simd::sum(p, n);
 }
 // A large sum in parallel chunks (kernels/parallel.hpp); the partial sums are added in chunk
 // order, so the result is the same with any number of threads.
@@ -48,10 +41,8 @@ std::vector<Acc> sum_block(const T* in, std::int64_t outer, std::int64_t reduced
             *acc = sum_all<Acc>(block, reduced);
             continue;
         }
-        for (std::int64_t r = 0; r < reduced; ++r) {
-            const T* row = block + r * inner;
-            for (std::int64_t i = 0; i < inner; ++i) acc[i] += static_cast<Acc>(row[i]);
-        }
+        for (std::int64_t r = 0; r < reduced; ++r)
+            kernels::simd::accumulate(acc, block + r * inner, inner);
     }
     return out;
 }

@@ -25,19 +25,47 @@ Tensor numeric_unary(const char* op, const Tensor& x, F&& f) {
         return kernels::unary_map<T>(x, f);
     });
 }
-// g and y through one fused kernel f (the *_backward ops below), with broadcasting.
+// The same on the run-time dispatched kernels (kernels/simd.hpp).
+Tensor floating_kernel(const char* op, const Tensor& x, kernels::simd::Un k) {
+    check_defined(op, x);
+    return kernels::dispatch_floating(x.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return kernels::unary_kernel<T>(x, k);
+    });
+}
+Tensor numeric_kernel(const char* op, const Tensor& x, kernels::simd::Un k) {
+    check_defined(op, x);
+    return kernels::dispatch_numeric(x.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return kernels::unary_kernel<T>(x, k);
+    });
+}
+// exp, log, tanh, sigmoid: float32 on the dispatched kernels (their own vectorisable
+// implementation), float64 on xtensor/xsimd (f).
 template <class F>
-Tensor fused_binary(const char* op, const Tensor& g, const Tensor& y, F&& f) {
+Tensor transcendental(const char* op, const Tensor& x, kernels::simd::Un k, F&& f) {
+    check_defined(op, x);
+    return kernels::dispatch_floating(x.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (std::is_same_v<T, float>)
+            return kernels::unary_kernel<T>(x, k);
+        else
+            return kernels::unary_map<T>(x, f);
+    });
+}
+// g and y through one fused kernel k (the *_backward ops below), with broadcasting.
+Tensor fused_binary(const char* op, const Tensor& g, const Tensor& y, kernels::simd::Bin k,
+                    double param = 0) {
     check_same_dtype(op, g, y);
     return kernels::dispatch_floating(g.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
-        return kernels::binary_map<T, T>(g, y, op, f);
+        return kernels::binary_kernel<T>(g, y, op, k, static_cast<T>(param));
     });
 }
 }  // namespace
 
 Tensor neg(const Tensor& x) {
-    Tensor out = numeric_unary("neg", x, [](auto&& v) { return -v; });
+    Tensor out = numeric_kernel("neg", x, kernels::simd::Un::neg);
     if (should_record({&x}))
         record("NegBackward", out, {x}, {},
                [](Node&, const Tensor& g) -> TensorList { return {-g}; });
@@ -45,7 +73,8 @@ Tensor neg(const Tensor& x) {
 }
 
 Tensor exp(const Tensor& x) {
-    Tensor out = floating_unary("exp", x, [](auto&& v) { return xt::exp(v); });
+    Tensor out =
+        transcendental("exp", x, kernels::simd::Un::exp, [](auto&& v) { return xt::exp(v); });
     if (should_record({&x}))
         record(
             "ExpBackward", out, {x}, {},
@@ -54,7 +83,8 @@ Tensor exp(const Tensor& x) {
 }
 
 Tensor log(const Tensor& x) {
-    Tensor out = floating_unary("log", x, [](auto&& v) { return xt::log(v); });
+    Tensor out =
+        transcendental("log", x, kernels::simd::Un::log, [](auto&& v) { return xt::log(v); });
     if (should_record({&x}))
         record("LogBackward", out, {x}, {x},
                [](Node& n, const Tensor& g) -> TensorList { return {g / n.saved(0)}; });
@@ -62,7 +92,7 @@ Tensor log(const Tensor& x) {
 }
 
 Tensor sqrt(const Tensor& x) {
-    Tensor out = floating_unary("sqrt", x, [](auto&& v) { return xt::sqrt(v); });
+    Tensor out = floating_kernel("sqrt", x, kernels::simd::Un::sqrt);
     if (should_record({&x}))
         record(
             "SqrtBackward", out, {x}, {},
@@ -80,7 +110,7 @@ Tensor sign(const Tensor& x) {
 }
 
 Tensor abs(const Tensor& x) {
-    Tensor out = numeric_unary("abs", x, [](auto&& v) { return xt::abs(v); });
+    Tensor out = numeric_kernel("abs", x, kernels::simd::Un::abs);
     if (should_record({&x}))
         record("AbsBackward", out, {x}, {x},
                [](Node& n, const Tensor& g) -> TensorList { return {g * sign(n.saved(0))}; });
@@ -109,7 +139,8 @@ Tensor cos(const Tensor& x) {
 // the same op, so first and higher-order derivatives share one definition.
 
 Tensor tanh(const Tensor& x) {
-    Tensor out = floating_unary("tanh", x, [](auto&& v) { return xt::tanh(v); });
+    Tensor out =
+        transcendental("tanh", x, kernels::simd::Un::tanh, [](auto&& v) { return xt::tanh(v); });
     if (should_record({&x}))
         record(
             "TanhBackward", out, {x}, {},
@@ -121,10 +152,7 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
-    Tensor out = fused_binary("tanh_backward", grad, y, [](auto&& g, auto&& y) {
-        using T = kernels::value_t<decltype(g)>;
-        return g * (T(1) - y * y);
-    });
+    Tensor out = fused_binary("tanh_backward", grad, y, kernels::simd::Bin::tanh_backward);
     if (should_record({&grad, &y}))
         record("TanhBackwardBackward", out, {grad, y}, {grad, y},
                [](Node& n, const Tensor& gg) -> TensorList {
@@ -137,7 +165,7 @@ Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-    Tensor out = floating_unary("sigmoid", x, [](auto&& v) {
+    Tensor out = transcendental("sigmoid", x, kernels::simd::Un::sigmoid, [](auto&& v) {
         using T = typename std::decay_t<decltype(v)>::value_type;
         return T(1) / (T(1) + xt::exp(-v));
     });
@@ -152,10 +180,7 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
-    Tensor out = fused_binary("sigmoid_backward", grad, y, [](auto&& g, auto&& y) {
-        using T = kernels::value_t<decltype(g)>;
-        return g * y * (T(1) - y);
-    });
+    Tensor out = fused_binary("sigmoid_backward", grad, y, kernels::simd::Bin::sigmoid_backward);
     if (should_record({&grad, &y}))
         record("SigmoidBackwardBackward", out, {grad, y}, {grad, y},
                [](Node& n, const Tensor& gg) -> TensorList {
@@ -168,10 +193,7 @@ Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
 }
 
 Tensor relu(const Tensor& x) {
-    Tensor out = numeric_unary("relu", x, [](auto&& v) {
-        using T = typename std::decay_t<decltype(v)>::value_type;
-        return xt::maximum(v, T(0));
-    });
+    Tensor out = numeric_kernel("relu", x, kernels::simd::Un::relu);
     if (should_record({&x}))
         // The output is positive exactly where the input is: its mask is relu's derivative.
         record(
@@ -186,12 +208,7 @@ Tensor relu(const Tensor& x) {
 Tensor threshold_backward(const Tensor& grad, const Tensor& x, double threshold) {
     const char* op = "threshold_backward";
     check_same_dtype(op, grad, x);
-    Tensor out = kernels::dispatch_floating(grad.dtype(), op, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T th = static_cast<T>(threshold);
-        return kernels::binary_map<T, T>(
-            grad, x, op, [th](auto&& g, auto&& x) { return xt::where(x > th, g, T(0)); });
-    });
+    Tensor out = fused_binary(op, grad, x, kernels::simd::Bin::threshold_backward, threshold);
     if (should_record({&grad}))
         // Linear in grad. The mask is piecewise constant in x, whose gradient is zero: x is no
         // input of the graph (as relu's composed rule g * (y > 0) had it), so that a zero
@@ -212,7 +229,7 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
         using T = typename decltype(tag)::type;
         const T l = lo ? static_cast<T>(*lo) : std::numeric_limits<T>::lowest();
         const T h = hi ? static_cast<T>(*hi) : std::numeric_limits<T>::max();
-        return kernels::unary_map<T>(x, [l, h](auto&& v) { return xt::clip(v, l, h); });
+        return kernels::unary_kernel<T>(x, kernels::simd::Un::clamp, l, h);
     });
     if (should_record({&x}))
         record("ClampBackward", out, {x}, {x}, [lo, hi](Node& n, const Tensor& g) -> TensorList {
