@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""examples/fashion_mnist_mlp.cpp in PyTorch 1.13: the same program, for the end-to-end comparison.
+
+Run:  /usr/bin/python3 bench/peers/torch_fashion_mnist_mlp.py [--threads 1] [--epochs 5] [--seed 0]
+                                                             [--data-dir /usr/share/datasets/fashion-mnist]
+
+Same as the C++ example: the IDX .gz files read with gzip + numpy, pixels / 255 standardised with
+mean 0.2860 and std 0.3530; 784-256-128-10 ReLU with nn.Linear's default init (xgrad's Linear uses
+the same kaiming_uniform(a=sqrt(5)) rule); Adam lr 2e-3; cross-entropy with label smoothing
+0.1; the lr annealed to 0 by the last batch (CosineAnnealingLR stepped after every batch; --warmup
+adds a LinearLR warm-up from lr/25, chained as in the C++ program, --weight-decay makes it AdamW);
+batch 64, reshuffled every epoch (index batches from
+torch.randperm, the fastest loading PyTorch offers for an in-memory tensor); 5 epochs; the test
+set (10 000 images, batches of 1000, no_grad) after every epoch, and the training-set cost before
+and after training, as the C++ program prints them.
+Prints per-epoch train loss and accuracy, test loss and accuracy and training seconds, then the
+total wall time (data loading included, as the C++ program's "total").
+"""
+import argparse
+import gzip
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MEAN, STD = 0.2860, 0.3530
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_split(data_dir, split):
+    pre = "train" if split == "train" else "t10k"
+    x = read_idx(os.path.join(data_dir, f"{pre}-images-idx3-ubyte.gz"))
+    y = read_idx(os.path.join(data_dir, f"{pre}-labels-idx1-ubyte.gz"))
+    x = torch.from_numpy(x.reshape(x.shape[0], -1).astype(np.float32) / 255.0)
+    return (x - MEAN) / STD, torch.from_numpy(y.astype(np.int64))
+
+
+def evaluate(model, x, y, batch=1000):
+    model.eval()
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for s in range(0, x.shape[0], batch):
+            logits = model(x[s:s + batch])
+            loss += F.cross_entropy(logits, y[s:s + batch], reduction="sum").item()
+            correct += (logits.argmax(1) == y[s:s + batch]).sum().item()
+    model.train()
+    return loss / x.shape[0], correct / x.shape[0]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=0.0, help="> 0: AdamW")
+    p.add_argument("--warmup", type=float, default=0.0, help="fraction of the batches")
+    a = p.parse_args()
+    if a.threads < 1 or a.epochs < 1 or a.batch_size < 1:
+        p.error("--threads, --epochs and --batch-size must be positive")
+    torch.set_num_threads(a.threads)
+    t_start = time.perf_counter()
+    x_train, y_train = load_split(a.data_dir, "train")
+    x_test, y_test = load_split(a.data_dir, "test")
+    print(f"{x_train.shape[0]} training images, {x_test.shape[0]} test images "
+          f"(loaded in {time.perf_counter() - t_start:.2f} s)")
+
+    torch.manual_seed(a.seed)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                          nn.Linear(128, 10))
+    if a.weight_decay > 0:
+        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    n = x_train.shape[0]
+    steps = a.epochs * math.ceil(n / a.batch_size)
+    schedulers = []
+    if a.warmup > 0:
+        schedulers.append(torch.optim.lr_scheduler.LinearLR(
+            opt, start_factor=0.04, total_iters=max(1, round(a.warmup * steps))))
+    schedulers.append(torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Adam{'W' if a.weight_decay > 0 else ''} "
+          f"lr {a.lr:g}, label smoothing {a.label_smoothing:g}, warm-up {a.warmup:g}, batch {a.batch_size}, "
+          f"{a.epochs} epochs")
+
+    before, _ = evaluate(model, x_train, y_train)
+    train_seconds = []
+    for epoch in range(1, a.epochs + 1):
+        t0 = time.perf_counter()
+        perm = torch.randperm(n)
+        loss_sum, correct = 0.0, 0
+        for s in range(0, n, a.batch_size):
+            idx = perm[s:s + a.batch_size]
+            x, y = x_train[idx], y_train[idx]
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=a.label_smoothing)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            for sch in schedulers:
+                sch.step()
+            loss_sum += loss.item() * idx.shape[0]
+            correct += (logits.argmax(1) == y).sum().item()
+        train_seconds.append(time.perf_counter() - t0)
+        test_loss, test_acc = evaluate(model, x_test, y_test)
+        print(f"epoch {epoch}: train loss {loss_sum / n:.4f} acc {100 * correct / n:.2f}% | "
+              f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {train_seconds[-1]:.1f} s", flush=True)
+    after, _ = evaluate(model, x_train, y_train)
+    print(f"training-set cost {before:.4f} -> {after:.4f}; test accuracy {100 * test_acc:.2f}%; "
+          f"train {sum(train_seconds):.1f} s; total {time.perf_counter() - t_start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
