@@ -2,8 +2,9 @@
 """xgrad against PyTorch 1.13 (Python and libtorch C++) on the same workloads, in one run.
 
 Run from the repository root, after building (cmake --build build --target bench_workloads):
-    /usr/bin/python3 bench/run_vs_pytorch.py [--quick] [--build build] [--peers bench/peers]
-(about 10 minutes; --quick: one round and no memory row, about 5 minutes)
+    /usr/bin/python3 bench/run_vs_pytorch.py [--quick] [--e2e-only] [--build build] [--peers bench/peers]
+(about 13 minutes; --quick: one round, no memory and no end-to-end rows, about 5 minutes;
+--e2e-only: only the main job against the bare epoch and against its PyTorch program)
 
 Each round runs, in fresh processes and alternating the order from round to round:
   xgrad     bench/bench_workloads --threads n            n = 1, 2
@@ -43,6 +44,7 @@ ROWS = {
     "mlp64": ("MLP step b64 [ms]", lambda s: s * 1e3, False),
     "mlp256": ("MLP step b256 [ms]", lambda s: s * 1e3, False),
     "epoch64": ("MLP epoch 60k b64 [s]", lambda s: s, False),
+    "epoch64_adam": ("MLP epoch, Adam [s]", lambda s: s, False),
     "cnn64": ("CNN step b64 [ms]", lambda s: s * 1e3, False),
     "chain_nograd": ("chain no_grad fwd [us/op]", lambda s: s * 1e4, False),
     "chain_fwd": ("chain fwd recording [us/op]", lambda s: s * 1e4, False),
@@ -248,6 +250,81 @@ def peak_rows(agg, peak):
               f"{fmt(step / limit_s, 2)}x the limit (target <= 1.5: {'met' if step / limit_s <= 1.5 else 'MISSED'})")
 
 
+def run_measured(cmd, env, timeout=900):
+    """Runs cmd; returns (stdout, wall seconds or None after a timeout)."""
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        return out, None
+    return out, time.time() - t0
+
+
+def child_peak_rss_mib(cmd, env):
+    """Peak RSS of one run of cmd, read with wait4 (MiB), and its output."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return out, ru.ru_maxrss / 1024.0
+
+
+def e2e_rows(rounds=3):
+    """The main job (examples/fashion_mnist_mlp) against the bare benchmark epoch, and end to end
+    against its PyTorch program (bench/peers/torch_fashion_mnist_mlp.py)."""
+    import re
+    import tempfile
+    example = os.path.join(BUILD, "examples", "fashion_mnist_mlp")
+    bench = os.path.join(BUILD, "bench", "bench_workloads")
+    out_dir = tempfile.mkdtemp(prefix="xgrad_e2e_")
+    ex_epochs, bare, bare_adam, ex_rss, bare_rss = [], [], [], [], []
+    for r in range(rounds):
+        out, rss = child_peak_rss_mib([example, "--threads", "1", "--epochs", "2", "--out-dir", out_dir],
+                                      env_for(1))
+        ex_epochs += [float(m) for m in re.findall(r"^epoch \d+: .*\| ([0-9.]+) s$", out, re.M)]
+        ex_rss.append(rss)
+        out = subprocess.run([bench, "--threads", "1", "--only", "epoch64,epoch64_adam", "--no-probe"],
+                             env=env_for(1), capture_output=True, text=True, check=True).stdout
+        for name, dest in (("epoch64", bare), ("epoch64_adam", bare_adam)):
+            m = re.search(r"^\| " + name + r" \| 1 \| \d+ \| ([0-9.]+) \| s \|$", out, re.M)
+            if m:
+                dest.append(float(m.group(1)))
+        out, rss = child_peak_rss_mib([bench, "--threads", "1", "--memory", "1"], env_for(1))
+        bare_rss.append(rss)
+    med = lambda v: sorted(v)[len(v) // 2] if v else float("nan")  # noqa: E731
+    e, b, ba = med(ex_epochs), med(bare), med(bare_adam)
+    print(f"== the main job's epoch (fashion_mnist_mlp: DataLoader, Adam, label smoothing, cosine schedule, "
+          f"progress bar, metrics) against bench_workloads' bare epoch, 1 thread, medians of {rounds} rounds")
+    table(["what", "seconds / MiB", "ratio", "target"],
+          [["main job epoch [s]", fmt(e, 3), "", ""],
+           ["bare epoch, SGD [s]", fmt(b, 3), fmt(e / b, 2), "<= 1.15 " + ("met" if e / b <= 1.15 else "MISSED")],
+           ["bare epoch, Adam [s]", fmt(ba, 3), fmt(e / ba, 2),
+            "<= 1.15 " + ("met" if e / ba <= 1.15 else "MISSED")],
+           ["main job peak RSS [MiB]", fmt(med(ex_rss), 1), "", ""],
+           ["bare epoch peak RSS [MiB]", fmt(med(bare_rss), 1), fmt(med(ex_rss) / med(bare_rss), 2),
+            "<= 1.3 " + ("met" if med(ex_rss) / med(bare_rss) <= 1.3 else "MISSED")]])
+
+    rows, walls = [], {}
+    peer = os.path.join(ROOT, "bench", "peers", "torch_fashion_mnist_mlp.py")
+    for n in (1, 2):
+        for name, cmd in (("xgrad", [example, "--threads", str(n), "--out-dir", out_dir]),
+                          ("PyTorch", ["/usr/bin/python3", peer, "--threads", str(n)])):
+            out, wall = run_measured(cmd, env_for(n))
+            acc = re.findall(r"test accuracy ([0-9.]+)%", out)
+            walls[(name, n)] = wall
+            rows.append([name, n, fmt(wall, 1) if wall else "timeout", acc[-1] + " %" if acc else "-"])
+    best_x = min(w for (k, _), w in walls.items() if k == "xgrad" and w)
+    best_t = min((w for (k, _), w in walls.items() if k == "PyTorch" and w), default=None)
+    print("== the main job end to end (5 epochs, evaluation after each, plots), wall seconds")
+    table(["program", "threads", "wall [s]", "test accuracy"], rows)
+    if best_t:
+        ratio = best_x / best_t
+        print(f"best xgrad / best PyTorch: {fmt(ratio, 2)} (target <= 0.5: {'met' if ratio <= 0.5 else 'MISSED'})")
+
+
 def memory_rows(epochs=3):
     rows = []
     for n in (1, 2):
@@ -266,6 +343,9 @@ def memory_rows(epochs=3):
 
 
 def main():
+    if "--e2e-only" in sys.argv:  # just the main job's sections (about 3 minutes)
+        e2e_rows()
+        return
     quick = "--quick" in sys.argv
     rounds = 1 if quick else 2
     try:
@@ -304,6 +384,8 @@ def main():
         peak_rows(agg, peak)
     if not quick:
         memory_rows()
+    if not quick or "--e2e" in sys.argv:
+        e2e_rows()
 
 
 if __name__ == "__main__":

@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
         train_acc.push_back(*bar.mean_accuracy());
         test_loss.push_back(ev.loss);
         test_acc.push_back(ev.accuracy);
-        std::printf("epoch %d: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %.1f s\n",
+        std::printf("epoch %d: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %.2f s\n",
                     epoch, train_loss.back(), 100 * train_acc.back(), ev.loss, 100 * ev.accuracy,
                     train_seconds);
         // A checkpoint after every epoch: the weights plus a note of how far training got.
