@@ -88,7 +88,7 @@ class Pool {
     // because waking a sleeping thread costs tens of microseconds here (kernels/parallel.hpp).
     template <class Ready>
     static void spin_until(Ready&& ready) {
-        constexpr auto kSpin = std::chrono::microseconds(200);
+        constexpr auto kSpin = std::chrono::microseconds(1000);
         const auto start = std::chrono::steady_clock::now();
         for (int i = 0; !ready(); ++i) {
             __builtin_ia32_pause();
