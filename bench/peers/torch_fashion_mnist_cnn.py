@@ -19,33 +19,14 @@ Prints per-epoch results and training seconds, the wall time (from before the da
 the C++ program's clock) at which the test accuracy first reached --target, and the total.
 """
 import argparse
-import gzip
 import math
-import os
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-MEAN, STD = 0.2860, 0.3530
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_split(data_dir, split):
-    pre = "train" if split == "train" else "t10k"
-    x = read_idx(os.path.join(data_dir, f"{pre}-images-idx3-ubyte.gz"))
-    y = read_idx(os.path.join(data_dir, f"{pre}-labels-idx1-ubyte.gz"))
-    x = torch.from_numpy(x.reshape(x.shape[0], 1, 28, 28).astype(np.float32) / 255.0)
-    return (x - MEAN) / STD, torch.from_numpy(y.astype(np.int64))
+from fmnist_torch import evaluate, load_split
 
 
 def make_model(c, dropout):
@@ -54,18 +35,6 @@ def make_model(c, dropout):
         nn.Conv2d(c, 2 * c, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(2 * c), nn.ReLU(),
         nn.Flatten(), nn.Linear(2 * c * 7 * 7, 128, bias=False), nn.BatchNorm1d(128), nn.ReLU(),
         nn.Dropout(dropout), nn.Linear(128, 10))
-
-
-def evaluate(model, x, y, batch=500):
-    model.eval()
-    loss, correct = 0.0, 0
-    with torch.no_grad():
-        for s in range(0, x.shape[0], batch):
-            logits = model(x[s:s + batch])
-            loss += F.cross_entropy(logits, y[s:s + batch], reduction="sum").item()
-            correct += (logits.argmax(1) == y[s:s + batch]).sum().item()
-    model.train()
-    return loss / x.shape[0], correct / x.shape[0]
 
 
 def main():
@@ -87,8 +56,8 @@ def main():
         p.error("--threads, --epochs, --batch-size and --channels must be positive")
     torch.set_num_threads(a.threads)
     t_start = time.perf_counter()
-    x_train, y_train = load_split(a.data_dir, "train")
-    x_test, y_test = load_split(a.data_dir, "test")
+    x_train, y_train = load_split(a.data_dir, "train", (1, 28, 28))
+    x_test, y_test = load_split(a.data_dir, "test", (1, 28, 28))
 
     torch.manual_seed(a.seed)
     model = make_model(a.channels, a.dropout)
@@ -103,7 +72,7 @@ def main():
           f"dropout {a.dropout:g}, batch {a.batch_size}, {a.epochs} epochs")
 
     probe = min(10000, n)
-    first_cost, _ = evaluate(model, x_train[:probe], y_train[:probe])
+    first_cost, _ = evaluate(model, x_train[:probe], y_train[:probe], 500)
     target_epoch, target_seconds, train_seconds = 0, 0.0, []
     for epoch in range(1, a.epochs + 1):
         t0 = time.perf_counter()
@@ -124,7 +93,7 @@ def main():
             loss_sum += loss.item() * idx.shape[0]
             correct += (logits.argmax(1) == y).sum().item()
         train_seconds.append(time.perf_counter() - t0)
-        test_loss, test_acc = evaluate(model, x_test, y_test)
+        test_loss, test_acc = evaluate(model, x_test, y_test, 500)
         print(f"epoch {epoch}: train loss {loss_sum / n:.4f} acc {100 * correct / n:.2f}% | "
               f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {train_seconds[-1]:.1f} s", flush=True)
         if target_epoch == 0 and test_acc >= a.target:
@@ -133,7 +102,7 @@ def main():
         print(f"reached {100 * a.target:g} % after epoch {target_epoch}, {target_seconds:.1f} s")
     else:
         print(f"did not reach {100 * a.target:g} % in {a.epochs} epochs")
-    last_cost, _ = evaluate(model, x_train[:probe], y_train[:probe])
+    last_cost, _ = evaluate(model, x_train[:probe], y_train[:probe], 500)
     print(f"training-set cost {first_cost:.4f} -> {last_cost:.4f}; test accuracy {100 * test_acc:.2f}%; "
           f"train {sum(train_seconds):.1f} s; total {time.perf_counter() - t_start:.1f} s")
 

@@ -17,45 +17,14 @@ Prints per-epoch train loss and accuracy, test loss and accuracy and training se
 total wall time (data loading included, as the C++ program's "total").
 """
 import argparse
-import gzip
 import math
-import os
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-MEAN, STD = 0.2860, 0.3530
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_split(data_dir, split):
-    pre = "train" if split == "train" else "t10k"
-    x = read_idx(os.path.join(data_dir, f"{pre}-images-idx3-ubyte.gz"))
-    y = read_idx(os.path.join(data_dir, f"{pre}-labels-idx1-ubyte.gz"))
-    x = torch.from_numpy(x.reshape(x.shape[0], -1).astype(np.float32) / 255.0)
-    return (x - MEAN) / STD, torch.from_numpy(y.astype(np.int64))
-
-
-def evaluate(model, x, y, batch=1000):
-    model.eval()
-    loss, correct = 0.0, 0
-    with torch.no_grad():
-        for s in range(0, x.shape[0], batch):
-            logits = model(x[s:s + batch])
-            loss += F.cross_entropy(logits, y[s:s + batch], reduction="sum").item()
-            correct += (logits.argmax(1) == y[s:s + batch]).sum().item()
-    model.train()
-    return loss / x.shape[0], correct / x.shape[0]
+from fmnist_torch import evaluate, load_split
 
 
 def main():
@@ -74,8 +43,8 @@ def main():
         p.error("--threads, --epochs and --batch-size must be positive")
     torch.set_num_threads(a.threads)
     t_start = time.perf_counter()
-    x_train, y_train = load_split(a.data_dir, "train")
-    x_test, y_test = load_split(a.data_dir, "test")
+    x_train, y_train = load_split(a.data_dir, "train", (784,))
+    x_test, y_test = load_split(a.data_dir, "test", (784,))
     print(f"{x_train.shape[0]} training images, {x_test.shape[0]} test images "
           f"(loaded in {time.perf_counter() - t_start:.2f} s)")
 
@@ -97,7 +66,7 @@ def main():
           f"lr {a.lr:g}, label smoothing {a.label_smoothing:g}, warm-up {a.warmup:g}, batch {a.batch_size}, "
           f"{a.epochs} epochs")
 
-    before, _ = evaluate(model, x_train, y_train)
+    before, _ = evaluate(model, x_train, y_train, 1000)
     train_seconds = []
     for epoch in range(1, a.epochs + 1):
         t0 = time.perf_counter()
@@ -116,10 +85,10 @@ def main():
             loss_sum += loss.item() * idx.shape[0]
             correct += (logits.argmax(1) == y).sum().item()
         train_seconds.append(time.perf_counter() - t0)
-        test_loss, test_acc = evaluate(model, x_test, y_test)
+        test_loss, test_acc = evaluate(model, x_test, y_test, 1000)
         print(f"epoch {epoch}: train loss {loss_sum / n:.4f} acc {100 * correct / n:.2f}% | "
               f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {train_seconds[-1]:.1f} s", flush=True)
-    after, _ = evaluate(model, x_train, y_train)
+    after, _ = evaluate(model, x_train, y_train, 1000)
     print(f"training-set cost {before:.4f} -> {after:.4f}; test accuracy {100 * test_acc:.2f}%; "
           f"train {sum(train_seconds):.1f} s; total {time.perf_counter() - t_start:.1f} s")
 

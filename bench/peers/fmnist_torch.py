@@ -1,0 +1,41 @@
+"""What the two end-to-end PyTorch programs share: the Fashion-MNIST IDX files read with gzip +
+numpy and standardised as the C++ examples do, and the test-set evaluation after each epoch."""
+import gzip
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+MEAN, STD = 0.2860, 0.3530
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_split(data_dir, split, shape):
+    """Images as float32 of `shape` per image ((784,) or (1, 28, 28)), pixels / 255 standardised
+    with MEAN and STD; labels as int64."""
+    pre = "train" if split == "train" else "t10k"
+    x = read_idx(os.path.join(data_dir, f"{pre}-images-idx3-ubyte.gz"))
+    y = read_idx(os.path.join(data_dir, f"{pre}-labels-idx1-ubyte.gz"))
+    x = torch.from_numpy(x.reshape(x.shape[0], *shape).astype(np.float32) / 255.0)
+    return (x - MEAN) / STD, torch.from_numpy(y.astype(np.int64))
+
+
+def evaluate(model, x, y, batch):
+    """Mean cross-entropy and accuracy, forward only, in eval mode."""
+    model.eval()
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for s in range(0, x.shape[0], batch):
+            logits = model(x[s:s + batch])
+            loss += F.cross_entropy(logits, y[s:s + batch], reduction="sum").item()
+            correct += (logits.argmax(1) == y[s:s + batch]).sum().item()
+    model.train()
+    return loss / x.shape[0], correct / x.shape[0]
