@@ -9,6 +9,7 @@
 
 #include <xgrad/core/check.hpp>
 #include <xgrad/core/memory.hpp>
+#include "per_thread.hpp"
 
 namespace xgrad::detail {
 
@@ -55,30 +56,11 @@ struct SmallCache {
             for (int i = 0; i < count[c]; ++i) std::free(blocks[c][i]);
         std::fill(count, count + kSmallClasses, 0);
     }
+    ~SmallCache() { release(); }
 };
-
-// The cache lives behind a trivially destructible pointer, so a tensor freed during the
-// thread's (or the program's) teardown, after the cache is gone, goes straight to free().
-thread_local SmallCache* t_small = nullptr;
-thread_local bool t_small_dead = false;
-struct SmallCacheOwner {
-    ~SmallCacheOwner() {
-        if (t_small) {
-            t_small->release();
-            delete t_small;
-            t_small = nullptr;
-        }
-        t_small_dead = true;
-    }
-};
-thread_local SmallCacheOwner t_small_owner;
 
 SmallCache* small_cache() {
-    if (!t_small && !t_small_dead) {
-        (void)&t_small_owner;  // registers the owner's destructor for this thread
-        t_small = new SmallCache();
-    }
-    return t_small;
+    return PerThread<SmallCache>::get();
 }
 
 struct BlockCache {
@@ -149,7 +131,7 @@ void* allocate(std::size_t nbytes) {
     if (!p) {
         // The cache may hold the memory: give it back to the system and try once more.
         release_cached_blocks();
-        if (t_small) t_small->release();
+        if (SmallCache* c = PerThread<SmallCache>::existing()) c->release();
         p = std::aligned_alloc(64, size);
     }
     if (!p) out_of_memory(nbytes);

@@ -3,6 +3,8 @@
 
 #include <new>
 
+#include "per_thread.hpp"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define XGRAD_POOL_DISABLED 1
 #elif defined(__has_feature)
@@ -23,32 +25,14 @@ constexpr int kDepth = 256;  // blocks kept per class: a graph of a few hundred 
 struct FreeLists {
     void* blocks[kClasses][kDepth];
     int count[kClasses] = {};
-};
-
-// Behind a trivially destructible pointer: an object freed while the thread (or the program)
-// is being torn down, after the lists are gone, goes straight to operator delete.
-thread_local FreeLists* t_lists = nullptr;
-thread_local bool t_lists_dead = false;
-struct ListsOwner {
-    ~ListsOwner() {
-        if (t_lists) {
-            for (std::size_t c = 0; c < kClasses; ++c)
-                for (int i = 0; i < t_lists->count[c]; ++i)
-                    ::operator delete(t_lists->blocks[c][i]);
-            delete t_lists;
-            t_lists = nullptr;
-        }
-        t_lists_dead = true;
+    ~FreeLists() {
+        for (std::size_t c = 0; c < kClasses; ++c)
+            for (int i = 0; i < count[c]; ++i) ::operator delete(blocks[c][i]);
     }
 };
-thread_local ListsOwner t_lists_owner;
 
 FreeLists* lists() {
-    if (!t_lists && !t_lists_dead) {
-        (void)&t_lists_owner;  // registers the owner's destructor for this thread
-        t_lists = new (std::nothrow) FreeLists();
-    }
-    return t_lists;
+    return PerThread<FreeLists>::get();
 }
 
 std::size_t class_of(std::size_t nbytes) {
