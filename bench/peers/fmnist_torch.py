@@ -1,5 +1,7 @@
-"""What the two end-to-end PyTorch programs share: the Fashion-MNIST IDX files read with gzip +
-numpy and standardised as the C++ examples do, and the test-set evaluation after each epoch."""
+"""What the two end-to-end PyTorch programs share: their common options, the Fashion-MNIST IDX
+files read with gzip + numpy and standardised as the C++ examples do, and the test-set
+evaluation after each epoch."""
+import argparse
 import gzip
 import os
 
@@ -8,6 +10,20 @@ import torch
 import torch.nn.functional as F
 
 MEAN, STD = 0.2860, 0.3530
+
+
+def parser(doc, epochs, batch_size, lr, warmup):
+    """The options both programs take, with the example's defaults."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--warmup", type=float, default=warmup, help="fraction of the batches")
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    return p
 
 
 def read_idx(path):

@@ -18,7 +18,6 @@ on the first 10 000 training images before and after training, as the C++ progra
 Prints per-epoch results and training seconds, the wall time (from before the data loading, as
 the C++ program's clock) at which the test accuracy first reached --target, and the total.
 """
-import argparse
 import math
 import time
 
@@ -26,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from fmnist_torch import evaluate, load_split
+from fmnist_torch import evaluate, load_split, parser
 
 
 def make_model(c, dropout):
@@ -38,15 +37,7 @@ def make_model(c, dropout):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--warmup", type=float, default=0.2)
-    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p = parser(__doc__, epochs=8, batch_size=128, lr=3e-3, warmup=0.2)
     p.add_argument("--flip", type=float, default=0.5)
     p.add_argument("--dropout", type=float, default=0.3)
     p.add_argument("--channels", type=int, default=32)

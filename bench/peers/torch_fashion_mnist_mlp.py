@@ -16,7 +16,6 @@ and after training, as the C++ program prints them.
 Prints per-epoch train loss and accuracy, test loss and accuracy and training seconds, then the
 total wall time (data loading included, as the C++ program's "total").
 """
-import argparse
 import math
 import time
 
@@ -24,20 +23,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from fmnist_torch import evaluate, load_split
+from fmnist_torch import evaluate, load_split, parser
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p = parser(__doc__, epochs=5, batch_size=64, lr=2e-3, warmup=0.0)
     p.add_argument("--weight-decay", type=float, default=0.0, help="> 0: AdamW")
-    p.add_argument("--warmup", type=float, default=0.0, help="fraction of the batches")
     a = p.parse_args()
     if a.threads < 1 or a.epochs < 1 or a.batch_size < 1:
         p.error("--threads, --epochs and --batch-size must be positive")
