@@ -41,7 +41,8 @@ std::size_t rounded(std::size_t n) {
 // per-thread cache, because glibc serves aligned_alloc outside its thread cache: each call went
 // through _int_memalign and _int_free, which lock the arena in a process with threads, and that
 // was half the time of a recorded op (perf, the 100-op chain at 2 threads). Size classes: 64
-// bytes apart up to 4 KiB, then 1 KiB apart; a few blocks per class.
+// bytes apart up to 4 KiB, then 1 KiB apart; a few blocks per class. (Not under ASan:
+// per_thread.hpp.)
 constexpr std::size_t kSmallClasses = 64 + 60;
 constexpr int kSmallDepth = 16;
 std::size_t small_class(std::size_t size) {

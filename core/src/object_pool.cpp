@@ -5,14 +5,6 @@
 
 #include "per_thread.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define XGRAD_POOL_DISABLED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define XGRAD_POOL_DISABLED 1
-#endif
-#endif
-
 namespace xgrad::detail {
 
 namespace {
@@ -42,18 +34,15 @@ std::size_t class_of(std::size_t nbytes) {
 }  // namespace
 
 void* pool_allocate(std::size_t nbytes) {
-#ifndef XGRAD_POOL_DISABLED
     if (nbytes > 0 && nbytes <= kMaxPooled) {
         const std::size_t k = class_of(nbytes);
         if (FreeLists* l = lists(); l && l->count[k] > 0) return l->blocks[k][--l->count[k]];
         return ::operator new((k + 1) * kGranule);
     }
-#endif
     return ::operator new(nbytes);
 }
 
 void pool_deallocate(void* ptr, std::size_t nbytes) noexcept {
-#ifndef XGRAD_POOL_DISABLED
     if (nbytes > 0 && nbytes <= kMaxPooled) {
         const std::size_t k = class_of(nbytes);
         if (FreeLists* l = lists(); l && l->count[k] < kDepth) {
@@ -61,7 +50,6 @@ void pool_deallocate(void* ptr, std::size_t nbytes) noexcept {
             return;
         }
     }
-#endif
     ::operator delete(ptr);
 }
 
