@@ -269,3 +269,35 @@ TEST_CASE("on every instruction set, 1 and 2 threads give the same bits", "[disp
         for (std::size_t k = 0; k < one.size(); ++k) CHECK(bytes(one[k]) == bytes(two[k]));
     }
 }
+
+TEST_CASE("2 x 2 max-pooling and its gradient give the same bits on every instruction set",
+          "[dispatch]") {
+    // Odd extents (a row and a column outside every block), ties and a NaN, both dtypes.
+    for (Dtype dt : {kFloat32, kFloat64}) {
+        INFO(dtype_name(dt));
+        // Small integers repeat, so blocks tie; one NaN.
+        std::vector<double> v(3 * 5 * 13 * 11);
+        for (std::size_t i = 0; i < v.size(); ++i) v[i] = double((i * 7919) % 11) - 5;
+        v[200] = std::nan("");
+        const Tensor x0 = tensor(v).reshape({3, 5, 13, 11}).to(dt);
+        UnfoldOptions pool;
+        pool.kernel_size = {2, 2};
+        pool.stride = {2, 2};
+        auto run = [&] {
+            Tensor x = x0.clone().requires_grad_();
+            Tensor y = max_pool2d(x, pool);
+            (y * spread(dt, -1, 1, 6, y.numel()).reshape(y.shape())).sum().backward();
+            return std::make_pair(bytes(y), bytes(x.grad()));
+        };
+        IsaGuard guard;
+        set_kernel_isa("baseline");
+        const auto expected = run();
+        for (const auto& isa : available_isas()) {
+            set_kernel_isa(isa);
+            INFO(isa);
+            const auto got = run();
+            CHECK(got.first == expected.first);
+            CHECK(got.second == expected.second);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 // Large loops run in parallel chunks when set_num_threads(2) (kernels/parallel.hpp). The chunks
 // depend only on the size, so results must be bit-identical with 1 and 2 threads, and equal to
 // a plain serial computation; these sizes are big enough to be split.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -119,4 +120,45 @@ TEST_CASE("a batch of small matrix products and its gradients: same with 1 and 2
     set_num_threads(2);
     const Tensor y = matmul(w0, c0);
     check_identical(y.select(0, 37), matmul(w0, c0.select(0, 37)));
+}
+
+TEST_CASE("conv2d on a batch split into chunks: same with 1 and 2 threads, and right",
+          "[parallel]") {
+    // Batches of 37 (uneven chunks) and 64 images, big enough for 2 and 4 chunks of images
+    // (conv_dnnl.cpp); grouped and strided geometries too. Checked against the float64 path
+    // (unfold + matmul, never chunked): a wrong chunk offset would show there.
+    struct Case {
+        Shape x, w;
+        Conv2dOptions o;
+    };
+    const std::vector<Case> cases = {
+        {{37, 3, 20, 20}, {8, 3, 5, 5}, {}},
+        {{64, 8, 16, 16}, {16, 8, 3, 3}, {.stride = {1, 1}, .padding = {1, 1}}},
+        {{64, 8, 18, 18}, {16, 4, 3, 3}, {.stride = {2, 1}, .padding = {0, 1}, .groups = 2}},
+    };
+    for (const Case& c : cases) {
+        INFO("input " << shape_str(c.x) << ", weight " << shape_str(c.w));
+        Generator gen(9);
+        const Tensor x0 = randn(c.x, gen), w0 = randn(c.w, gen), b0 = randn({c.w[0]}, gen);
+        auto run = [&](Dtype dt) {
+            Tensor x = x0.to(dt).clone().requires_grad_(), w = w0.to(dt).clone().requires_grad_(),
+                   b = b0.to(dt).clone().requires_grad_();
+            Tensor y = conv2d(x, w, b, c.o);
+            (y * y).sum().backward();
+            return TensorList{y.detach(), x.grad(), w.grad(), b.grad()};
+        };
+        same_with_1_and_2_threads([&] { return run(kFloat32); });
+        const TensorList f32 = run(kFloat32), f64 = run(kFloat64);
+        for (std::size_t i = 0; i < f32.size(); ++i) {
+            INFO("result " << i);
+            const auto a = f32[i].to_vector<double>(), e = f64[i].to_vector<double>();
+            REQUIRE(a.size() == e.size());
+            double worst = 0, scale = 0;
+            for (std::size_t j = 0; j < a.size(); ++j) {
+                worst = std::max(worst, std::abs(a[j] - e[j]));
+                scale = std::max(scale, std::abs(e[j]));
+            }
+            CHECK(worst <= 1e-4 * scale);
+        }
+    }
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/dispatch.hpp"
+#include "kernels/isa.hpp"
 #include "kernels/parallel.hpp"
 
 namespace xgrad::kernels {
@@ -30,7 +31,7 @@ using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
 
 // c ? a : b, as bit masks.
 template <class T>
-T select(bool c, T a, T b) {
+XGRAD_ALWAYS_INLINE T select(bool c, T a, T b) {
     Bits<T> ba, bb;
     std::memcpy(&ba, &a, sizeof(T));
     std::memcpy(&bb, &b, sizeof(T));
@@ -41,7 +42,7 @@ T select(bool c, T a, T b) {
     return out;
 }
 
-inline std::int32_t select(bool c, std::int32_t a, std::int32_t b) {
+XGRAD_ALWAYS_INLINE std::int32_t select(bool c, std::int32_t a, std::int32_t b) {
     const std::int32_t mask = -static_cast<std::int32_t>(c);
     return (a & mask) | (b & ~mask);
 }
@@ -49,12 +50,12 @@ inline std::int32_t select(bool c, std::int32_t a, std::int32_t b) {
 // Entry v ties with its block's result m: equal, or both NaN. Written with `|` and `&`, not
 // short-circuit operators, so that it compiles to compares.
 template <class T>
-bool is_tie(T v, T m) {
+XGRAD_ALWAYS_INLINE bool is_tie(T v, T m) {
     return (v == m) | ((v != v) & (m != m));
 }
 
 template <class T>
-constexpr T nan_value() {
+XGRAD_ALWAYS_INLINE constexpr T nan_value() {
     return std::numeric_limits<T>::quiet_NaN();
 }
 
@@ -67,13 +68,16 @@ bool non_overlapping(const Geometry& g) {
 
 // One plane of 2 x 2 blocks: r = the max (NaN if the block holds one), t (if Ties) the ties.
 template <bool Ties, class T>
-void blocks_max_2x2(const Geometry& g, const T* img, T* r, T* t) {
+XGRAD_ALWAYS_INLINE void blocks_max_2x2(const Geometry& g, const T* img, T* r, T* t) {
     const std::int64_t w = g.w, ow = g.ow;
     for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-        const T* r0 = img + 2 * oy * w;
-        const T* r1 = r0 + w;
-        T* ro = r + oy * ow;
-        T* to = Ties ? t + oy * ow : nullptr;  // no arithmetic on a null t
+        const T* __restrict r0 = img + 2 * oy * w;
+        const T* __restrict r1 = r0 + w;
+        T* __restrict ro = r + oy * ow;
+        T* __restrict to = Ties ? t + oy * ow : nullptr;  // no arithmetic on a null t
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
         for (std::int64_t ox = 0; ox < ow; ++ox) {
             const T a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
             const std::int32_t nans = (a != a) + (b != b) + (c != c) + (d != d);
@@ -85,6 +89,67 @@ void blocks_max_2x2(const Geometry& g, const T* img, T* r, T* t) {
             }
         }
     }
+}
+
+// The 2 x 2 blocks of planes [first, last), compiled for baseline and AVX2 (kernels/isa.hpp):
+// LeNet's and VGG's pooling, the one the CNN step spends its pooling time in.
+template <bool Ties, class T>
+XGRAD_ALWAYS_INLINE void planes_max_2x2(const Geometry& g, const T* x, T* out, T* ties,
+                                        std::int64_t first, std::int64_t last) {
+    const std::int64_t L = g.blocks(), plane = g.h * g.w;
+    for (std::int64_t nc = first; nc < last; ++nc)
+        blocks_max_2x2<Ties>(g, x + nc * plane, out + nc * L, Ties ? ties + nc * L : nullptr);
+}
+XGRAD_ALWAYS_INLINE void planes_max_2x2_ties_f32(const Geometry& g, const float* x, float* out,
+                                                 float* ties, std::int64_t first,
+                                                 std::int64_t last) {
+    planes_max_2x2<true>(g, x, out, ties, first, last);
+}
+XGRAD_ALWAYS_INLINE void planes_max_2x2_f32(const Geometry& g, const float* x, float* out,
+                                            float* ties, std::int64_t first, std::int64_t last) {
+    planes_max_2x2<false>(g, x, out, ties, first, last);
+}
+XGRAD_ALWAYS_INLINE void planes_max_2x2_ties_f64(const Geometry& g, const double* x, double* out,
+                                                 double* ties, std::int64_t first,
+                                                 std::int64_t last) {
+    planes_max_2x2<true>(g, x, out, ties, first, last);
+}
+XGRAD_ALWAYS_INLINE void planes_max_2x2_f64(const Geometry& g, const double* x, double* out,
+                                            double* ties, std::int64_t first, std::int64_t last) {
+    planes_max_2x2<false>(g, x, out, ties, first, last);
+}
+XGRAD_DISPATCHED_AVX2(void, max_2x2_ties_f32, planes_max_2x2_ties_f32,
+                      (const Geometry& g, const float* x, float* out, float* ties,
+                       std::int64_t first, std::int64_t last),
+                      (g, x, out, ties, first, last))
+XGRAD_DISPATCHED_AVX2(void, max_2x2_f32, planes_max_2x2_f32,
+                      (const Geometry& g, const float* x, float* out, float* ties,
+                       std::int64_t first, std::int64_t last),
+                      (g, x, out, ties, first, last))
+XGRAD_DISPATCHED_AVX2(void, max_2x2_ties_f64, planes_max_2x2_ties_f64,
+                      (const Geometry& g, const double* x, double* out, double* ties,
+                       std::int64_t first, std::int64_t last),
+                      (g, x, out, ties, first, last))
+XGRAD_DISPATCHED_AVX2(void, max_2x2_f64, planes_max_2x2_f64,
+                      (const Geometry& g, const double* x, double* out, double* ties,
+                       std::int64_t first, std::int64_t last),
+                      (g, x, out, ties, first, last))
+
+template <bool Ties>
+void max_2x2(const Geometry& g, const float* x, float* out, float* ties, std::int64_t first,
+             std::int64_t last) {
+    if constexpr (Ties)
+        max_2x2_ties_f32(g, x, out, ties, first, last);
+    else
+        max_2x2_f32(g, x, out, ties, first, last);
+}
+template <bool Ties>
+void max_2x2(const Geometry& g, const double* x, double* out, double* ties, std::int64_t first,
+             std::int64_t last) {
+    if constexpr (Ties)
+        max_2x2_ties_f64(g, x, out, ties, first, last);
+    else
+        max_2x2_f64(g, x, out, ties, first, last);
 }
 
 // The same for blocks of any size.
@@ -159,19 +224,82 @@ __attribute__((noinline)) void max_pool_planes(const Geometry& g,
                                                std::int64_t last) {
     const std::int64_t L = g.blocks(), plane = g.h * g.w;
     const bool blocks = non_overlapping(g), two = g.kh == 2 && g.kw == 2;
+    if (blocks && two) {
+        max_2x2<Ties>(g, x, out, ties, first, last);
+        return;
+    }
     std::vector<std::int32_t> scratch(blocks ? 0 : 2 * static_cast<std::size_t>(L));
     for (std::int64_t nc = first; nc < last; ++nc) {
         const T* img = x + nc * plane;
         T* r = out + nc * L;
         T* t = Ties ? ties + nc * L : nullptr;
-        if (blocks && two)
-            blocks_max_2x2<Ties>(g, img, r, t);
-        else if (blocks)
+        if (blocks)
             blocks_max_any<Ties>(g, img, r, t);
         else
             blocks_max_offsets<Ties>(g, offsets, img, r, t, scratch.data(), scratch.data() + L);
     }
 }
+
+// The gradient of 2 x 2 blocks for planes [first, last) (share: a buffer of g.blocks() + 4 * ow),
+// compiled for each instruction set like max_2x2.
+template <class T>
+XGRAD_ALWAYS_INLINE void planes_grad_2x2(const Geometry& g, const T* grad, const T* x, const T* out,
+                                         const T* ties, T* gx, T* __restrict share,
+                                         std::int64_t first, std::int64_t last) {
+    const std::int64_t L = g.blocks(), plane = g.h * g.w, ow = g.ow, w = g.w;
+    T* __restrict m2 = share + L;  // scratch after the shares: 2 * ow each
+    T* __restrict s2 = m2 + 2 * ow;
+    const bool covered = g.oh * 2 == g.h && g.ow * 2 == g.w;  // else zero the rest first
+    for (std::int64_t nc = first; nc < last; ++nc) {
+        // Restrict: the buffers never overlap, and without it GCC keeps these loops scalar.
+        const T* __restrict img = x + nc * plane;
+        const T* __restrict r = out + nc * L;
+        const T* __restrict t = ties + nc * L;
+        const T* __restrict go = grad + nc * L;
+        T* __restrict gi = gx + nc * plane;
+        if (!covered)
+            for (std::int64_t i = 0; i < plane; ++i) gi[i] = T(0);
+        for (std::int64_t o = 0; o < L; ++o) share[o] = go[o] / (t[o] + T(t[o] == T(0)));
+        for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+            const T* __restrict r0 = img + 2 * oy * w;
+            const T* __restrict r1 = r0 + w;
+            T* __restrict g0 = gi + 2 * oy * w;
+            T* __restrict g1 = g0 + w;
+            const T* __restrict ro = r + oy * ow;
+            const T* __restrict so = share + oy * ow;
+            // The row's results and shares widened to the input's width, so that the selects
+            // below read every array contiguously: stride-2 reads kept GCC's code scalar-ish.
+            for (std::int64_t ox = 0; ox < ow; ++ox) {
+                m2[2 * ox] = m2[2 * ox + 1] = ro[ox];
+                s2[2 * ox] = s2[2 * ox + 1] = so[ox];
+            }
+            for (std::int64_t i = 0; i < 2 * ow; ++i) {
+                g0[i] = select(is_tie(r0[i], m2[i]), s2[i], T(0));
+                g1[i] = select(is_tie(r1[i], m2[i]), s2[i], T(0));
+            }
+        }
+    }
+}
+XGRAD_ALWAYS_INLINE void planes_grad_2x2_f32(const Geometry& g, const float* grad, const float* x,
+                                             const float* out, const float* ties, float* gx,
+                                             float* share, std::int64_t first, std::int64_t last) {
+    planes_grad_2x2(g, grad, x, out, ties, gx, share, first, last);
+}
+XGRAD_ALWAYS_INLINE void planes_grad_2x2_f64(const Geometry& g, const double* grad, const double* x,
+                                             const double* out, const double* ties, double* gx,
+                                             double* share, std::int64_t first, std::int64_t last) {
+    planes_grad_2x2(g, grad, x, out, ties, gx, share, first, last);
+}
+XGRAD_DISPATCHED_AVX2(void, grad_2x2, planes_grad_2x2_f32,
+                      (const Geometry& g, const float* grad, const float* x, const float* out,
+                       const float* ties, float* gx, float* share, std::int64_t first,
+                       std::int64_t last),
+                      (g, grad, x, out, ties, gx, share, first, last))
+XGRAD_DISPATCHED_AVX2(void, grad_2x2, planes_grad_2x2_f64,
+                      (const Geometry& g, const double* grad, const double* x, const double* out,
+                       const double* ties, double* gx, double* share, std::int64_t first,
+                       std::int64_t last),
+                      (g, grad, x, out, ties, gx, share, first, last))
 
 // grad_x[nc, i] = sum over the block entries (o, i) that tie: g[nc, o] / ties[nc, o], for the
 // image planes nc in [first, last).
@@ -185,8 +313,12 @@ __attribute__((noinline)) void max_pool_grad_planes(const Geometry& g,
     const bool blocks = non_overlapping(g), two = g.kh == 2 && g.kw == 2;
     // Blocks covering the whole plane write every entry; otherwise zero the rest first.
     const bool covered = blocks && g.oh * g.kh == g.h && g.ow * g.kw == g.w;
-    std::vector<T> share_of(static_cast<std::size_t>(L));
+    std::vector<T> share_of(static_cast<std::size_t>(L + 4 * ow));
     T* __restrict share = share_of.data();
+    if (blocks && two) {
+        grad_2x2(g, grad, x, out, ties, gx, share, first, last);
+        return;
+    }
     for (std::int64_t nc = first; nc < last; ++nc) {
         // Restrict: the buffers never overlap, and without it GCC keeps these loops scalar.
         const T* __restrict img = x + nc * plane;
@@ -197,26 +329,7 @@ __attribute__((noinline)) void max_pool_grad_planes(const Geometry& g,
         if (!covered) std::fill(gi, gi + plane, T(0));
         // A block with no tie lies wholly in the padding: no entry reads its share.
         for (std::int64_t o = 0; o < L; ++o) share[o] = go[o] / (t[o] + T(t[o] == T(0)));
-        if (blocks && two) {
-            for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-                const T* __restrict r0 = img + 2 * oy * w;
-                const T* __restrict r1 = r0 + w;
-                T* __restrict g0 = gi + 2 * oy * w;
-                T* __restrict g1 = g0 + w;
-                const T* __restrict ro = r + oy * ow;
-                const T* __restrict so = share + oy * ow;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-                for (std::int64_t ox = 0; ox < ow; ++ox) {
-                    const T m = ro[ox], sh = so[ox];
-                    g0[2 * ox] = is_tie(r0[2 * ox], m) ? sh : T(0);
-                    g0[2 * ox + 1] = is_tie(r0[2 * ox + 1], m) ? sh : T(0);
-                    g1[2 * ox] = is_tie(r1[2 * ox], m) ? sh : T(0);
-                    g1[2 * ox + 1] = is_tie(r1[2 * ox + 1], m) ? sh : T(0);
-                }
-            }
-        } else if (blocks) {
+        if (blocks) {
             for (std::int64_t oy = 0; oy < g.oh; ++oy)
                 for (std::int64_t ox = 0; ox < ow; ++ox) {
                     const std::int64_t o = oy * ow + ox, at = oy * g.kh * w + ox * g.kw;
