@@ -327,8 +327,11 @@ void run(Kind kind, const ConvGeometry& g, std::initializer_list<const float*> p
 // The batch in chunks of whole images, run in parallel on xgrad's pool (oneDNN itself runs each
 // call on one OpenMP thread, see run()). The chunks depend on the geometry alone, never on the
 // thread count, so 1 and 2 threads give the same bits: a power of two of them, about
-// kConvGrain multiply-adds each or more, at most kMaxConvChunks.
-constexpr std::int64_t kConvGrain = std::int64_t(1) << 21;
+// kConvGrain multiply-adds each or more (some 20 us), at most kMaxConvChunks. On the LeNet step
+// (batch 64: 4 and 8 chunks) chunks of 2^19, 2^20 and 2^21 multiply-adds timed the same on one
+// thread and on two; the finer ones leave less for the caller to wait on when the host
+// deschedules a worker.
+constexpr std::int64_t kConvGrain = std::int64_t(1) << 20;
 constexpr std::int64_t kMaxConvChunks = 16;
 // The weight gradient of chunk i > 0 goes to a buffer of its own, added to the first in chunk
 // order afterwards: at most this many floats of such buffers per call.
