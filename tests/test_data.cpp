@@ -624,3 +624,43 @@ TEST_CASE("normalize_ works in place and matches normalize bit for bit", "[data]
     Tensor w = randn({3}).requires_grad_();
     CHECK_THROWS_WITH(data::normalize_(w, 0.0, 1.0), Catch::Contains("requires grad"));
 }
+
+TEST_CASE("normalize_ per feature works in place and matches normalize bit for bit", "[data]") {
+    for (Dtype dt : {kFloat32, kFloat64}) {
+        Tensor x = randn({6, 5}).to(dt) * 3.0 + 1.0;
+        auto [mean, std] = data::mean_std(x);  // [1, 5]
+        std = std + 0.05;
+        const Tensor expected = data::normalize(x, mean, std);
+        const auto version = x.version();
+        data::normalize_(x, mean, std);
+        CHECK(x.version() > version);
+        CHECK(x.to_vector<double>() == expected.to_vector<double>());
+        // Each column now has mean 0: the statistics were applied per feature, not mixed up.
+        for (double m : x.mean({0}).to_vector<double>()) CHECK(m == Approx(0.0).margin(1e-6));
+    }
+    // By hand: images [2, 2, 2] with one mean/std per pixel [2, 2] and per column [1, 1, 2].
+    Tensor img = tensor<double>({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2});
+    Tensor pm = tensor<double>({1, 1, 1, 1}, {2, 2});
+    Tensor ps = tensor<double>({1, 2, 4, 8}, {2, 2});
+    data::normalize_(img, pm, ps);
+    CHECK(img.to_vector<double>() ==
+          std::vector<double>{0.0, 0.5, 0.5, 0.375, 4.0, 2.5, 1.5, 0.875});
+    Tensor img2 = tensor<double>({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2});
+    data::normalize_(img2, tensor<double>({1, 2}, {1, 1, 2}), tensor<double>({2, 4}, {1, 1, 2}));
+    CHECK(img2.to_vector<double>() == std::vector<double>{0.0, 0.0, 1.0, 0.5, 2.0, 1.0, 3.0, 1.5});
+
+    Tensor x = tensor<float>({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {2, 3});
+    const auto before = x.to_vector<float>();
+    Tensor m3 = zeros({1, 3}), s3 = ones({1, 3});
+    // Shapes that would broadcast to another shape, or along leading dimensions, are refused.
+    CHECK_THROWS_AS(data::normalize_(x, zeros({2, 1}), ones({2, 1})), ShapeError);
+    CHECK_THROWS_AS(data::normalize_(x, zeros({1, 1, 3}), ones({1, 1, 3})), ShapeError);
+    CHECK_THROWS_AS(data::normalize_(x, zeros({1, 2}), ones({1, 2})), ShapeError);
+    CHECK_THROWS_AS(data::normalize_(x, m3, ones({1, 2})), ShapeError);
+    CHECK_THROWS_AS(data::normalize_(x, m3.to(kFloat64), s3.to(kFloat64)), DtypeError);
+    CHECK_THROWS_WITH(data::normalize_(x, m3, tensor<float>({1.f, 0.f, 1.f}, {1, 3})),
+                      Catch::Contains("feature 1"));
+    CHECK(x.to_vector<float>() == before);  // a refused call changes nothing
+    Tensor w = randn({2, 3}).requires_grad_();
+    CHECK_THROWS_WITH(data::normalize_(w, m3, s3), Catch::Contains("requires grad"));
+}

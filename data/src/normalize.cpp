@@ -81,6 +81,59 @@ Tensor& normalize_(Tensor& x, double mean, double std) {
     return x;
 }
 
+Tensor& normalize_(Tensor& x, const Tensor& mean, const Tensor& std) {
+    const char* op = "data::normalize_";
+    check_floating(x, op, "the data");
+    check_floating(mean, op, "the mean");
+    check_floating(std, op, "the std");
+    if (mean.dtype() != x.dtype() || std.dtype() != x.dtype())
+        raise<DtypeError>(op, "the data is ", dtype_name(x.dtype()), " but the mean is ",
+                          dtype_name(mean.dtype()), " and the std ", dtype_name(std.dtype()));
+    if (x.requires_grad())
+        raise<ValueError>(op, "cannot work in place on a tensor that requires grad (shape ",
+                          x.shape(), "); use data::normalize");
+    // The statistics must cover x's trailing dimensions exactly (leading 1s aside), so that the
+    // data is a whole number of rows of `features` values, each row normalised alike.
+    auto fits = [&](const Tensor& t) {
+        const Shape& s = t.shape();
+        const Shape& xs = x.shape();
+        if (s.size() > xs.size()) return false;  // broadcasting would add dimensions to x
+        std::size_t lead = 0;
+        while (lead < s.size() && s[lead] == 1) ++lead;
+        for (std::size_t i = lead; i < s.size(); ++i)
+            if (s[i] != xs[xs.size() - s.size() + i]) return false;
+        return true;
+    };
+    if (!fits(mean) || !fits(std) || mean.numel() != std.numel())
+        raise<ShapeError>(op, "the mean ", mean.shape(), " and the std ", std.shape(),
+                          " must both have the shape of trailing dimensions of the data ",
+                          x.shape(), " (after leading 1s)");
+    const std::int64_t features = mean.numel();
+    NoGradGuard no_grad;
+    const Tensor m_all = mean.detach(), s_all = std.detach();
+    auto run = [&](auto* data) {
+        using T = std::remove_pointer_t<decltype(data)>;
+        const T* m = m_all.data_ptr<T>();
+        const T* s = s_all.data_ptr<T>();
+        for (std::int64_t j = 0; j < features; ++j)
+            if (!(s[j] > T(0)) || !std::isfinite(s[j]) || !std::isfinite(m[j]))
+                raise<ValueError>(op, "needs finite means and positive stds; feature ",
+                                  std::to_string(j), " has mean ", std::to_string(m[j]),
+                                  " and std ", std::to_string(s[j]));
+        const std::int64_t rows = features == 0 ? 0 : x.numel() / features;
+        for (std::int64_t r = 0; r < rows; ++r) {
+            T* row = data + r * features;
+            for (std::int64_t j = 0; j < features; ++j) row[j] = (row[j] - m[j]) / s[j];
+        }
+    };
+    if (x.dtype() == kFloat32)
+        run(x.data_ptr<float>());
+    else
+        run(x.data_ptr<double>());
+    x.bump_version();
+    return x;
+}
+
 Tensor min_max_scale(const Tensor& x, const Tensor& min, const Tensor& max, double low,
                      double high) {
     const char* op = "data::min_max_scale";

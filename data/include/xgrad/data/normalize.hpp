@@ -5,6 +5,7 @@
 //   Tensor y = scaler.inverse_transform(pred);            // back to the original units
 //   Tensor img = data::normalize(images, 0.2860, 0.3530); // known mean/std
 //   data::normalize_(images, 0.2860, 0.3530);             // the same, in place
+//   data::normalize_(images, pixel_mean, pixel_std);      // per feature (pixel), in place
 //
 // Statistics are taken over `dims` (default {0}, the sample dimension: one value per feature)
 // and kept with size-1 dimensions, so they broadcast against the data. The standard deviation is
@@ -30,6 +31,12 @@ Tensor normalize(const Tensor& x, double mean, double std);
 // which for Fashion-MNIST is 188 MB. Gives the values normalize() gives, bit for bit; refuses a
 // tensor that requires grad (as PyTorch refuses in-place ops on such leaves).
 Tensor& normalize_(Tensor& x, double mean, double std);
+// The same with one mean and std per feature, in place: `mean` and `std` (the dtype of x) have
+// the shape of x's trailing dimensions, possibly after leading 1s (so mean_std(x) of a matrix
+// [N, F], shaped [1, F], fits), and every std must be positive and finite. Gives the values
+// normalize(x, mean, std) gives, bit for bit. Anything else (a mean shaped [N, 1], say) throws
+// and changes nothing; use normalize() for general broadcasting.
+Tensor& normalize_(Tensor& x, const Tensor& mean, const Tensor& std);
 // (x - min) / (max - min) mapped onto [low, high].
 Tensor min_max_scale(const Tensor& x, const Tensor& min, const Tensor& max, double low = 0.0,
                      double high = 1.0);
