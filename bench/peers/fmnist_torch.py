@@ -34,14 +34,24 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def load_split(data_dir, split, shape):
-    """Images as float32 of `shape` per image ((784,) or (1, 28, 28)), pixels / 255 standardised
-    with MEAN and STD; labels as int64."""
+def load_split(data_dir, split, shape, standardise=True):
+    """Images as float32 of `shape` per image ((784,) or (1, 28, 28)), pixels / 255, standardised
+    with MEAN and STD unless standardise=False; labels as int64."""
     pre = "train" if split == "train" else "t10k"
     x = read_idx(os.path.join(data_dir, f"{pre}-images-idx3-ubyte.gz"))
     y = read_idx(os.path.join(data_dir, f"{pre}-labels-idx1-ubyte.gz"))
     x = torch.from_numpy(x.reshape(x.shape[0], *shape).astype(np.float32) / 255.0)
-    return (x - MEAN) / STD, torch.from_numpy(y.astype(np.int64))
+    return ((x - MEAN) / STD if standardise else x), torch.from_numpy(y.astype(np.int64))
+
+
+def pixel_scaling(x_train, std_floor):
+    """Per-pixel mean and std of the training images [N, 784] (population std; a pixel that never
+    varies gets std 1), plus std_floor: examples/fashion_mnist_mlp.cpp's --normalize pixel."""
+    x = x_train.double()
+    mean = x.mean(0, keepdim=True)
+    std = ((x - mean) ** 2).mean(0, keepdim=True).sqrt()
+    std = torch.where(std <= 0, torch.ones_like(std), std) + std_floor
+    return mean.float(), std.float()
 
 
 def evaluate(model, x, y, batch):
