@@ -1,10 +1,15 @@
 // Creation functions. Random ones draw in row-major order from one generator, so a seed fixes
 // every value.
 #include <cmath>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
+#include <xgrad/core/object_pool.hpp>
 #include <xgrad/core/tensor_impl.hpp>
 #include "kernels/dispatch.hpp"
 
@@ -159,6 +164,33 @@ Tensor rand_like(const Tensor& like, TensorOptions o) {
 }
 Tensor randn_like(const Tensor& like, TensorOptions o) {
     return randn(like.shape(), like_options(like, o));
+}
+
+// ---- external memory ------------------------------------------------------------------------
+
+Tensor from_blob(void* data, const Shape& shape, std::function<void(void*)> deleter,
+                 TensorOptions options) {
+    const Dtype dtype = options.dtype.value_or(Dtype::f32);
+    const std::size_t nbytes = checked_nbytes(shape, dtype_size(dtype), "from_blob");
+    if (data == nullptr && nbytes > 0)
+        raise<ValueError>("from_blob", "null data pointer for shape ", shape_str(shape));
+    if (reinterpret_cast<std::uintptr_t>(data) % dtype_size(dtype) != 0)
+        raise<ValueError>("from_blob", "data pointer ", data, " is not aligned for ",
+                          dtype_name(dtype), " (", dtype_size(dtype), " bytes)");
+    if (options.requires_grad && !is_floating(dtype))
+        raise<DtypeError>("from_blob", "only floating tensors can require gradients, got ",
+                          dtype_name(dtype));
+    auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
+    impl->numel = shape_numel(shape);
+    impl->storage = std::make_shared<Storage>(data, nbytes, std::move(deleter));
+    impl->shape = shape;
+    impl->dtype = dtype;
+    impl->requires_grad = options.requires_grad;
+    return Tensor(std::move(impl));
+}
+
+Tensor from_blob(void* data, const Shape& shape, TensorOptions options) {
+    return from_blob(data, shape, std::function<void(void*)>(), options);
 }
 
 }  // namespace xgrad

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <string>
 
@@ -15,8 +16,13 @@
 namespace xgrad {
 
 Storage::Storage(std::size_t n) : data(detail::allocate(n)), nbytes(n) {}
+Storage::Storage(void* external_data, std::size_t n, std::function<void(void*)> free_fn)
+    : data(external_data), nbytes(n), external(true), deleter(std::move(free_fn)) {}
 Storage::~Storage() {
-    detail::deallocate(data, nbytes);
+    if (!external)
+        detail::deallocate(data, nbytes);
+    else if (deleter)
+        deleter(data);
 }
 
 Tensor make_tensor(const Shape& shape, Dtype dtype) {

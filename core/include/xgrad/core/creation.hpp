@@ -1,5 +1,6 @@
 // Creating tensors: from values, filled, ranges, identity and random.
 #pragma once
+#include <functional>
 #include <initializer_list>
 #include <type_traits>
 #include <vector>
@@ -65,6 +66,16 @@ template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>>
 Tensor scalar_tensor(T value, TensorOptions options = {}) {
     return detail::tensor_from(std::vector<T>{value}, Shape{}, options);
 }
+
+// Memory the caller owns, seen as a tensor without copying, as torch::from_blob: `data` holds
+// shape_numel(shape) values of options.dtype (float32 unless set), contiguous (row-major) and
+// aligned for that type. The tensor and every view of it share the memory: ops read it, in-place
+// ops write it. With a deleter, deleter(data) runs when the last tensor using the memory goes;
+// without one the memory must outlive every such tensor. clone() gives a copy that xgrad owns.
+// Throws ValueError for a null or misaligned pointer.
+Tensor from_blob(void* data, const Shape& shape, std::function<void(void*)> deleter,
+                 TensorOptions options = {});
+Tensor from_blob(void* data, const Shape& shape, TensorOptions options = {});
 
 Tensor empty(const Shape& shape, TensorOptions options = {});
 Tensor zeros(const Shape& shape, TensorOptions options = {});

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -11,9 +12,11 @@
 
 namespace xgrad {
 
-// A 64-byte aligned, uninitialised buffer shared by a tensor and its reshaped views.
+// A 64-byte aligned, uninitialised buffer shared by a tensor and its reshaped views; or memory
+// the caller owns (from_blob), released by its deleter, if any, when the last user goes.
 struct Storage {
     explicit Storage(std::size_t nbytes);
+    Storage(void* external, std::size_t nbytes, std::function<void(void*)> deleter);
     ~Storage();
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;
@@ -24,6 +27,10 @@ struct Storage {
     // on the storage so that every view shares it; autograd compares it with the version a
     // saved tensor had when it was saved and refuses to use data that changed since.
     std::atomic<std::uint64_t> version{0};
+    // Set for external memory: it was not allocated here, so it is never returned to the
+    // allocator; the deleter (possibly empty) is called instead.
+    bool external = false;
+    std::function<void(void*)> deleter;
 };
 
 struct TensorImpl {
