@@ -16,6 +16,7 @@ if(XGRAD_BUILD_EXAMPLES)
   add_test(NAME example_higher_order
            COMMAND higher_order --quick --out-dir ${XGRAD_EXAMPLE_OUT}/higher_order)
   add_test(NAME example_custom_layer COMMAND custom_layer --quick)
+  add_test(NAME example_custom_kernel COMMAND custom_kernel --quick)
   add_test(NAME example_csv_train_iris COMMAND csv_train --quick)
   add_test(NAME example_csv_train_regression
            COMMAND csv_train --quick
