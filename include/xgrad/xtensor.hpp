@@ -9,9 +9,9 @@
 //   yv = 0.5f * xv * (1.f + xt::tanh(xv));                  // one pass, one expression
 //   Tensor z = xgrad::from_xtensor(xt::linspace<double>(0., 1., 5));  // evaluated, owned
 //
-// - A view is an xt::adapt of the tensor's storage with the tensor's shape (row-major). It does
-//   not keep the storage alive: it must not outlive the tensor (and every other tensor sharing
-//   its storage). Views of temporaries are refused at compile time.
+// - A view is an xtensor adaptor of the tensor's storage with the tensor's shape (row-major). It
+//   shares ownership of the storage (as a tensor does), so it stays valid after the tensor is
+//   gone, a view of a temporary included: `as_xtensor<float>(x * 2.f)` is safe.
 // - Writes through a view are in-place writes. as_xtensor on a non-const tensor counts as one:
 //   it bumps the tensor's version at once, so autograd refuses to backward through any use of
 //   the tensor saved before (instead of silently reading the new values). Read through
@@ -36,6 +36,7 @@
 #include <xgrad/core/check.hpp>
 #include <xgrad/core/creation.hpp>
 #include <xgrad/core/tensor.hpp>
+#include <xgrad/core/tensor_impl.hpp>
 
 namespace xgrad {
 
@@ -87,6 +88,12 @@ inline std::vector<std::size_t> view_shape(const Tensor& t) {
     return s;
 }
 
+// An adaptor of p with t's shape that holds a reference to t's storage.
+template <class P>
+auto shared_view(P p, const Tensor& t) {
+    return xt::adapt_smart_ptr(p, view_shape(t), t.impl()->storage);
+}
+
 }  // namespace detail
 
 // A writable xtensor view of t's data (no copy), with t's shape. Bumps t's version (see above).
@@ -94,23 +101,15 @@ template <class T>
 auto as_xtensor(Tensor& t) {
     detail::check_view_dtype<T>(t);
     t.bump_version();
-    return xt::adapt(t.data_ptr<T>(), static_cast<std::size_t>(t.numel()), xt::no_ownership(),
-                     detail::view_shape(t));
+    return detail::shared_view(t.data_ptr<T>(), t);
 }
 
 // A read-only xtensor view of t's data (no copy), with t's shape.
 template <class T>
 auto as_xtensor(const Tensor& t) {
     detail::check_view_dtype<T>(t);
-    return xt::adapt(t.data_ptr<T>(), static_cast<std::size_t>(t.numel()), xt::no_ownership(),
-                     detail::view_shape(t));
+    return detail::shared_view(t.data_ptr<T>(), t);
 }
-
-// A view of a temporary would dangle at the end of the statement.
-template <class T>
-void as_xtensor(Tensor&& t) = delete;
-template <class T>
-void as_xtensor(const Tensor&& t) = delete;
 
 // An xtensor expression evaluated into a new tensor that owns its data, with the expression's
 // shape; its dtype follows the value type (see dtype_for_value) unless options.dtype is set, in

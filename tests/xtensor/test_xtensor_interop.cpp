@@ -43,6 +43,17 @@ TEST_CASE("as_xtensor views share the tensor's data and shape, for every dtype a
     }
 }
 
+TEST_CASE("a view keeps the data alive after its tensor is gone", "[xtensor]") {
+    auto view = as_xtensor<float>(arange(0.0, 4.0));  // a temporary: a read-only view
+    Tensor t = full({3}, 7.0);
+    auto v2 = as_xtensor<float>(t);
+    t = Tensor();  // the view still holds the storage
+    CHECK(view(3) == 3.f);
+    CHECK(v2(1) == 7.f);
+    v2(1) = 8.f;
+    CHECK(v2(1) == 8.f);
+}
+
 TEST_CASE("a writable view bumps the version; a read-only one does not", "[xtensor]") {
     Tensor x = randn({4, 3}, {.dtype = kFloat64});
     const std::uint64_t v0 = x.version();
