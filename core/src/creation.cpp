@@ -168,8 +168,8 @@ Tensor randn_like(const Tensor& like, TensorOptions o) {
 
 // ---- external memory ------------------------------------------------------------------------
 
-Tensor from_blob(void* data, const Shape& shape, std::function<void(void*)> deleter,
-                 TensorOptions options) {
+Tensor detail::from_blob_with_deleter(void* data, const Shape& shape,
+                                      std::function<void(void*)> deleter, TensorOptions options) {
     const Dtype dtype = options.dtype.value_or(Dtype::f32);
     const std::size_t nbytes = checked_nbytes(shape, dtype_size(dtype), "from_blob");
     if (data == nullptr && nbytes > 0)
@@ -190,7 +190,7 @@ Tensor from_blob(void* data, const Shape& shape, std::function<void(void*)> dele
 }
 
 Tensor from_blob(void* data, const Shape& shape, TensorOptions options) {
-    return from_blob(data, shape, std::function<void(void*)>(), options);
+    return detail::from_blob_with_deleter(data, shape, std::function<void(void*)>(), options);
 }
 
 }  // namespace xgrad

@@ -3,6 +3,7 @@
 #include <functional>
 #include <initializer_list>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <xgrad/core/check.hpp>
@@ -18,6 +19,8 @@ Tensor tensor_from_doubles(const std::vector<double>& values, const Shape& shape
 Tensor tensor_from_ints(const std::vector<std::int64_t>& values, const Shape& shape, Dtype dtype,
                         bool requires_grad);
 Tensor arange_impl(double start, double end, double step, Dtype dtype, bool requires_grad);
+Tensor from_blob_with_deleter(void* data, const Shape& shape, std::function<void(void*)> deleter,
+                              TensorOptions options);
 
 template <class T>
 Tensor tensor_from(const std::vector<T>& values, const Shape& shape, const TensorOptions& o) {
@@ -73,9 +76,14 @@ Tensor scalar_tensor(T value, TensorOptions options = {}) {
 // ops write it. With a deleter, deleter(data) runs when the last tensor using the memory goes;
 // without one the memory must outlive every such tensor. clone() gives a copy that xgrad owns.
 // Throws ValueError for a null or misaligned pointer.
-Tensor from_blob(void* data, const Shape& shape, std::function<void(void*)> deleter,
-                 TensorOptions options = {});
 Tensor from_blob(void* data, const Shape& shape, TensorOptions options = {});
+// The deleter is any callable taking the pointer. (A template, not a std::function parameter:
+// clang rejects `from_blob(p, shape, {.dtype = ...})` as ambiguous against std::function.)
+template <class Deleter, class = std::enable_if_t<std::is_invocable_v<Deleter&, void*>>>
+Tensor from_blob(void* data, const Shape& shape, Deleter deleter, TensorOptions options = {}) {
+    return detail::from_blob_with_deleter(data, shape,
+                                          std::function<void(void*)>(std::move(deleter)), options);
+}
 
 Tensor empty(const Shape& shape, TensorOptions options = {});
 Tensor zeros(const Shape& shape, TensorOptions options = {});
