@@ -372,6 +372,21 @@ TEST_CASE("indexing: slices, integers, None, Ellipsis, index tensors and masks",
     check_ref(x.index({tensor({true, false}), 1}), "index.mask.rows");
     check_ref(x.index({x.index({Slice(), Slice(), 0}) > 0.0}), "index.mask.2d");
     CHECK(x.index({}).shape() == x.shape());
+    // Several index tensors broadcast together (advanced indexing), masks among them.
+    auto ints = [](std::initializer_list<std::int64_t> v) { return tensor<std::int64_t>(v); };
+    check_ref(m.index({ints({0, 1, 1}), ints({3, 0, 2})}), "index.pairs");
+    check_ref(m.index({tensor<std::int64_t>({{0}, {2}}), ints({1, -1})}), "index.pairs.broadcast");
+    check_ref(x.index({Slice(), ints({0, 2}), ints({1, 3})}), "index.adjacent");
+    check_ref(x.index({ints({1, 0}), Slice(), ints({3, 2})}), "index.separated");
+    check_ref(x.index({ints({1, 0}), 1, ints({3, -2})}), "index.int.between");
+    check_ref(x.index({tensor({true, true}), Slice(), ints({0, 1})}), "index.mask.and.tensor");
+    check_ref(m.index({tensor({true}).reshape({})}), "index.mask.0d");
+    CHECK(m.index({tensor({false}).reshape({})}).shape() == Shape{0, 3, 4});
+    Tensor mg = ref("m", true);
+    (mg.index({ints({0, 1, 1, 0}), ints({3, 0, 0, 3})}) * tensor({1.0, 2.0, 3.0, 4.0}, {kFloat64}))
+        .sum()
+        .backward();
+    check_ref(mg.grad(), "index.grad.pairs");
 
     Tensor xg = ref("x", true);
     (xg.index({Slice(0, 2), 1, None, Ellipsis}) * 2.0).sum().backward();
@@ -399,6 +414,18 @@ TEST_CASE("indexing: slices, integers, None, Ellipsis, index tensors and masks",
                 {a});
     const Tensor mask = test::leaf({3, 4}, 19).detach() > 0.0;
     check_grads("x[mask]", [mask](const TensorList& in) { return in[0].index({mask}); }, {a});
+    check_grads("x[[2, 0, 2], :, [1, -1, 0]]",
+                [](const TensorList& in) {
+                    return in[0].index({tensor<std::int64_t>({2, 0, 2}), Slice(),
+                                        tensor<std::int64_t>({1, -1, 0})});
+                },
+                {a});
+    check_grads("x[1:, [[0], [3]], [1, 0]]",
+                [](const TensorList& in) {
+                    return in[0].index({Slice(1, None), tensor<std::int64_t>({{0}, {3}}),
+                                        tensor<std::int64_t>({1, 0})});
+                },
+                {a});
 
     CHECK_THROWS_AS(x.index({2}), IndexError);
     CHECK_THROWS_WITH(x.index({2}), Contains("xgrad::index") && Contains("2") &&
@@ -414,7 +441,13 @@ TEST_CASE("indexing: slices, integers, None, Ellipsis, index tensors and masks",
     CHECK_THROWS_AS(x.index({tensor({true, false, true})}), IndexError);
     CHECK_THROWS_WITH(x.index({tensor({true, false, true})}),
                       Contains("xgrad::index") && Contains("[3]") && Contains("[2]"));
-    CHECK_THROWS_AS(x.index({tensor<std::int64_t>({0}), tensor<std::int64_t>({0})}), IndexError);
+    CHECK_THROWS_AS(x.index({tensor<std::int64_t>({0, 1}), tensor<std::int64_t>({0, 1, 2})}),
+                    IndexError);
+    CHECK_THROWS_WITH(x.index({tensor<std::int64_t>({0, 1}), tensor<std::int64_t>({0, 1, 2})}),
+                      Contains("xgrad::index") && Contains("broadcast") && Contains("[2], [3]"));
+    CHECK_THROWS_WITH(x.index({Slice(), tensor<std::int64_t>({0}), tensor<std::int64_t>({4})}),
+                      Contains("xgrad::index") && Contains("index 4") && Contains("dimension 2") &&
+                          Contains("size 4"));
 }
 
 TEST_CASE("index_put_ writes in place and respects the version counter", "[tensor_api]") {
@@ -423,8 +456,10 @@ TEST_CASE("index_put_ writes in place and respects the version counter", "[tenso
     z.index_put_({Slice(1, None), tensor<std::int64_t>({0, 3})}, tensor({1.0, 2.0}, {kFloat64}));
     z.index_put_({0, Ellipsis}, 5.0);
     z.index_put_({z == zeros({}, {kFloat64})}, -1.0);
+    z.index_put_({arange(std::int64_t{3}), tensor<std::int64_t>({0, 1, 2})},
+                 tensor({7.0, 8.0, 9.0}, {kFloat64}));
     check_ref(z, "index_put");
-    CHECK(z.version() == v0 + 3);
+    CHECK(z.version() == v0 + 4);
     // A view shares the storage, so the write shows through it.
     Tensor view = z.reshape({12});
     z.index_put_({2, 2}, 9.0);

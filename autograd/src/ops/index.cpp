@@ -2,8 +2,10 @@
 // index_put_, masked_fill and tril / triu. Every differentiable result is composed from
 // differentiable ops (slice, select, unsqueeze, reshape, index_select, where), so gradients of
 // any order come from those ops' rules.
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "kernels/dispatch.hpp"
@@ -27,73 +29,40 @@ std::int64_t dims_consumed(const TensorIndex& i) {
     }
 }
 
-// y indexed along dim p by the int64 tensor idx (negative entries count from the end): the dim
-// is replaced by idx's dims, as PyTorch's advanced indexing with one index tensor.
-Tensor take_along(const char* op, const Tensor& y, std::int64_t p, const Tensor& idx,
-                  std::int64_t src_dim) {
-    const std::int64_t size = y.shape()[static_cast<std::size_t>(p)];
-    std::vector<std::int64_t> flat = idx.to_vector<std::int64_t>();
-    for (std::int64_t& v : flat) {
-        if (v < -size || v >= size)
-            raise<IndexError>(op, "index ", v, " is out of range for dimension ", src_dim,
-                              " with size ", size);
-        if (v < 0) v += size;
-    }
-    const Tensor picked = index_select(y, p, tensor(flat, Shape{idx.numel()}));
-    Shape shape(y.shape().begin(), y.shape().begin() + p);
-    shape.insert(shape.end(), idx.shape().begin(), idx.shape().end());
-    shape.insert(shape.end(), y.shape().begin() + p + 1, y.shape().end());
-    return reshape(picked, shape);
-}
-
-// y's dims p .. p + mask.dim() - 1 replaced by one dim holding the elements where mask is true
-// (in row-major order).
-Tensor take_masked(const char* op, const Tensor& y, std::int64_t p, const Tensor& mask,
-                   std::int64_t src_dim) {
-    const Shape& ys = y.shape();
-    const auto m = static_cast<std::size_t>(mask.dim());
-    const auto q = static_cast<std::size_t>(p);
-    if (!std::equal(mask.shape().begin(), mask.shape().end(), ys.begin() + p))
-        raise<IndexError>(op, "the shape of the mask ", shape_str(mask.shape()),
-                          " does not match the shape ",
-                          shape_str(Shape(ys.begin() + p, ys.begin() + p + m)),
-                          " of the indexed tensor at dimension ", src_dim);
-    const std::vector<bool> keep = mask.to_vector<bool>();
-    std::vector<std::int64_t> positions;
-    for (std::size_t i = 0; i < keep.size(); ++i)
-        if (keep[i]) positions.push_back(static_cast<std::int64_t>(i));
-    Shape flat(ys.begin(), ys.begin() + p);
-    flat.push_back(mask.numel());
-    flat.insert(flat.end(), ys.begin() + q + m, ys.end());
-    const Tensor yf = m == 0 ? unsqueeze(y, p) : reshape(y, flat);
-    const auto n = static_cast<std::int64_t>(positions.size());
-    return index_select(yf, p, tensor(positions, Shape{n}, TensorOptions{Dtype::i64}));
-}
+// Basic entries (integers, slices, None, Ellipsis) are applied first, one dim at a time; each
+// index tensor keeps its dim and is remembered. A bool mask of m dims stands for m int64
+// tensors (the coordinates of its trues), a 0-d mask for a new dim indexed by [0] or [].
+// Then, as PyTorch's advanced indexing: the index tensors broadcast together to a shape B,
+// the indexed dims are moved to the front and flattened into one, index_select picks the
+// elements at the linear positions, and B takes the place of the indexed dims (where the first
+// of them was, if they were adjacent; at the front otherwise).
+struct Advanced {
+    std::int64_t pos;  // the dim of the intermediate result it indexes
+    Tensor index;      // int64
+    std::int64_t src_dim;
+};
 
 Tensor index_impl(const char* op, const Tensor& x, const std::vector<TensorIndex>& indices) {
     check_defined(op, x);
-    std::int64_t consumed = 0, ellipses = 0, tensors = 0;
+    std::int64_t consumed = 0, ellipses = 0;
     for (const TensorIndex& i : indices) {
-        consumed += dims_consumed(i);
-        if (i.kind() == TensorIndex::Kind::ellipsis) ++ellipses;
         if (i.kind() == TensorIndex::Kind::tensor) {
-            ++tensors;
             check_defined(op, i.tensor());
             if (i.tensor().dtype() != Dtype::i64 && i.tensor().dtype() != Dtype::b8)
                 raise<DtypeError>(op, "tensors used as indices must be int64 or bool, got ",
                                   describe(i.tensor()));
         }
+        consumed += dims_consumed(i);
+        if (i.kind() == TensorIndex::Kind::ellipsis) ++ellipses;
     }
     if (ellipses > 1) raise<IndexError>(op, "an index can only have a single ellipsis (...)");
-    if (tensors > 1)
-        raise<IndexError>(op, "only one index tensor or mask per call is supported, got ", tensors,
-                          " (index in two steps)");
     if (consumed > x.dim())
         raise<IndexError>(op, "too many indices for a tensor of dimension ", x.dim(), " (",
                           consumed, " dims indexed, input ", describe(x), ")");
     Tensor y = x;
     std::int64_t p = 0;        // the dim of y the next entry applies to
     std::int64_t src_dim = 0;  // the dim of x it came from (for messages)
+    std::vector<Advanced> adv;
     for (const TensorIndex& i : indices) {
         switch (i.kind()) {
             case TensorIndex::Kind::integer: {
@@ -130,20 +99,107 @@ Tensor index_impl(const char* op, const Tensor& x, const std::vector<TensorIndex
             }
             case TensorIndex::Kind::tensor: {
                 const Tensor& t = i.tensor();
-                if (t.dtype() == Dtype::b8) {
-                    y = take_masked(op, y, p, t, src_dim);
-                    ++p;
-                    src_dim += t.dim();
-                } else {
-                    y = take_along(op, y, p, t, src_dim);
-                    p += t.dim();
-                    ++src_dim;
+                if (t.dtype() == Dtype::i64) {
+                    adv.push_back({p++, t, src_dim++});
+                    break;
+                }
+                const Shape& ys = y.shape();
+                const auto m = static_cast<std::size_t>(t.dim());
+                if (!std::equal(t.shape().begin(), t.shape().end(), ys.begin() + p))
+                    raise<IndexError>(op, "the shape of the mask ", shape_str(t.shape()),
+                                      " does not match the shape ",
+                                      shape_str(Shape(ys.begin() + p, ys.begin() + p + m)),
+                                      " of the indexed tensor at dimension ", src_dim, " (input ",
+                                      describe(x), ")");
+                // The coordinates of the trues, one int64 tensor per mask dim.
+                const std::vector<bool> keep = t.to_vector<bool>();
+                std::vector<std::vector<std::int64_t>> coords(std::max<std::size_t>(m, 1));
+                const Shape strides = contiguous_strides(t.shape());
+                for (std::size_t e = 0; e < keep.size(); ++e) {
+                    if (!keep[e]) continue;
+                    auto rest = static_cast<std::int64_t>(e);
+                    for (std::size_t d = 0; d < m; ++d) {
+                        coords[d].push_back(rest / strides[d]);
+                        rest %= strides[d];
+                    }
+                    if (m == 0) coords[0].push_back(0);
+                }
+                if (m == 0) y = unsqueeze(y, p);  // a 0-d mask indexes a new dim of size 1
+                for (std::size_t d = 0; d < coords.size(); ++d) {
+                    const auto n = static_cast<std::int64_t>(coords[d].size());
+                    adv.push_back(
+                        {p++, tensor(coords[d], Shape{n}, TensorOptions{Dtype::i64}), src_dim});
+                    if (m > 0) ++src_dim;
                 }
                 break;
             }
         }
     }
-    return y;
+    if (adv.empty()) return y;
+
+    // The index tensors broadcast together.
+    Shape bshape = adv[0].index.shape();
+    for (std::size_t k = 1; k < adv.size(); ++k) {
+        try {
+            bshape = broadcast_shapes(bshape, adv[k].index.shape(), op);
+        } catch (const ShapeError&) {
+            std::string shapes;
+            for (const Advanced& a : adv)
+                shapes += (shapes.empty() ? "" : ", ") + shape_str(a.index.shape());
+            raise<IndexError>(op, "the index tensors cannot be broadcast together (shapes ", shapes,
+                              ")");
+        }
+    }
+    // Linear positions into the indexed dims (row-major over them), negative indices wrapped.
+    const Shape& ys = y.shape();
+    const std::int64_t count = shape_numel(bshape);
+    std::vector<std::int64_t> linear(static_cast<std::size_t>(count), 0);
+    std::int64_t flat = 1;
+    for (std::size_t k = adv.size(); k-- > 0;) {
+        const std::int64_t size = ys[static_cast<std::size_t>(adv[k].pos)];
+        const std::vector<std::int64_t> v =
+            adv[k].index.shape() == bshape ? adv[k].index.to_vector<std::int64_t>()
+                                           : expand(adv[k].index, bshape).to_vector<std::int64_t>();
+        for (std::size_t e = 0; e < v.size(); ++e) {
+            std::int64_t i = v[e];
+            if (i < -size || i >= size)
+                raise<IndexError>(op, "index ", i, " is out of range for dimension ",
+                                  adv[k].src_dim, " with size ", size, " (input ", describe(x),
+                                  ")");
+            if (i < 0) i += size;
+            linear[e] += i * flat;
+        }
+        flat *= size;
+    }
+    // Indexed dims first, flattened into one; pick; B in their place.
+    Axes perm, others;
+    Shape rest;
+    bool adjacent = true;
+    for (std::size_t k = 0; k < adv.size(); ++k) {
+        perm.push_back(adv[k].pos);
+        if (k > 0 && adv[k].pos != adv[k - 1].pos + 1) adjacent = false;
+    }
+    for (std::int64_t d = 0; d < y.dim(); ++d)
+        if (std::find(perm.begin(), perm.end(), d) == perm.end()) {
+            perm.push_back(d);
+            rest.push_back(ys[static_cast<std::size_t>(d)]);
+        }
+    Shape folded{flat};
+    folded.insert(folded.end(), rest.begin(), rest.end());
+    const Tensor picked =
+        index_select(reshape(permute(y, perm), folded), 0, tensor(linear, Shape{count}));
+    Shape out_shape = bshape;
+    out_shape.insert(out_shape.end(), rest.begin(), rest.end());
+    Tensor out = reshape(picked, out_shape);
+    const std::int64_t first = adv[0].pos;
+    if (!adjacent || first == 0) return out;
+    // Adjacent indexed dims: B goes where the first of them was.
+    const auto nb = static_cast<std::int64_t>(bshape.size());
+    Axes back;
+    for (std::int64_t d = 0; d < first; ++d) back.push_back(nb + d);
+    for (std::int64_t d = 0; d < nb; ++d) back.push_back(d);
+    for (std::int64_t d = nb + first; d < out.dim(); ++d) back.push_back(d);
+    return permute(out, back);
 }
 
 void check_mask(const char* op, const Tensor& x, const Tensor& mask) {

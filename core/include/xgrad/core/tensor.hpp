@@ -225,8 +225,9 @@ class Tensor {
     // Indexing as x[0:2, 1, None, ...] in Python: x.index({Slice(0, 2), 1, None, Ellipsis})
     // (names in xgrad::indexing). Integers select (negative from the end), Slice(start, stop,
     // step) slices (None ends, step >= 1), None adds a dim of size 1, Ellipsis stands for the
-    // remaining dims, and one int64 index tensor or bool mask indexes as PyTorch's advanced
-    // indexing. The result is a differentiable copy (not a view, unlike PyTorch).
+    // remaining dims, and int64 index tensors and bool masks index as PyTorch's advanced
+    // indexing (broadcast together; x.index({arange(n), y}) picks x[i, y[i]]). The result is a
+    // differentiable copy (not a view, unlike PyTorch).
     Tensor index(const std::vector<TensorIndex>& indices) const;
     // Writes `values` (broadcast to the indexed shape, same dtype) into the indexed elements,
     // in place: bumps the version counter, and refuses a tensor that requires grad while grad

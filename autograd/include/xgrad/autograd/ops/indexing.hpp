@@ -28,8 +28,9 @@ TensorList split(const Tensor& x, std::int64_t size, std::int64_t dim = 0);
 // Negative pads crop.
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value = 0.0);
 
-// x[indices] as in Python (see Tensor::index): integers, Slice, None, Ellipsis, and one int64
-// index tensor or bool mask. Differentiable (built on slice, select, unsqueeze, index_select).
+// x[indices] as in Python (see Tensor::index): integers, Slice, None, Ellipsis, int64 index
+// tensors and bool masks. Differentiable (built on slice, select, unsqueeze, permute, reshape
+// and index_select).
 Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices);
 // value where mask (bool, broadcast to x's shape) is true, x elsewhere; the gradient reaches x
 // where mask is false (and a tensor value, 0-d, where it is true).
