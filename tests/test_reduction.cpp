@@ -552,8 +552,11 @@ TEST_CASE("reduction errors name the op and the shapes or dims at fault", "[redu
     CHECK_THROWS_WITH(xgrad::std(a), Catch::Contains("xgrad::std"));
     CHECK_THROWS_AS(logsumexp(a), DtypeError);
     CHECK_THROWS_WITH(logsumexp(a), Catch::Contains("xgrad::logsumexp"));
-    CHECK_THROWS_AS(sum(tensor({true, false})), DtypeError);
-    CHECK_THROWS_WITH(sum(tensor({true, false})), Catch::Contains("xgrad::sum"));
+    // A bool sum counts the trues as int64 (PyTorch); a bool mean is an error.
+    CHECK(sum(tensor({true, false, true})).item<std::int64_t>() == 2);
+    CHECK(sum(tensor({true, false})).dtype() == kInt64);
+    CHECK_THROWS_AS(mean(tensor({true, false})), DtypeError);
+    CHECK_THROWS_WITH(mean(tensor({true, false})), Catch::Contains("xgrad::mean"));
     // Undefined tensors.
     CHECK_THROWS_AS(max(Tensor()), ValueError);
     CHECK_THROWS_WITH(argmin(Tensor()), Catch::Contains("xgrad::argmin"));

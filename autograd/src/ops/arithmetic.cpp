@@ -240,4 +240,30 @@ Tensor Tensor::pow(const Tensor& e) const {
     return xgrad::pow(*this, e);
 }
 
+// Method forms (torch.Tensor.add(other, alpha=1) ...).
+Tensor Tensor::add(const Tensor& o, double alpha) const {
+    return xgrad::add(*this, alpha == 1.0 ? o : o * alpha);
+}
+Tensor Tensor::add(double o) const {
+    return *this + o;
+}
+Tensor Tensor::sub(const Tensor& o, double alpha) const {
+    return xgrad::sub(*this, alpha == 1.0 ? o : o * alpha);
+}
+Tensor Tensor::sub(double o) const {
+    return *this - o;
+}
+Tensor Tensor::mul(const Tensor& o) const {
+    return xgrad::mul(*this, o);
+}
+Tensor Tensor::mul(double o) const {
+    return *this * o;
+}
+Tensor Tensor::div(const Tensor& o) const {
+    return xgrad::div(*this, o);
+}
+Tensor Tensor::div(double o) const {
+    return *this / o;
+}
+
 }  // namespace xgrad

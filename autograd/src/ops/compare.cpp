@@ -174,4 +174,42 @@ Tensor operator>=(const Tensor& a, double b) {
     return ge(a, scalar_like(b, a, "ge"));
 }
 
+// Method forms (torch.Tensor.eq(other) and with a scalar, taking the tensor's dtype).
+Tensor Tensor::eq(const Tensor& o) const {
+    return xgrad::eq(*this, o);
+}
+Tensor Tensor::eq(double o) const {
+    return xgrad::eq(*this, scalar_like(o, *this, "eq"));
+}
+Tensor Tensor::ne(const Tensor& o) const {
+    return xgrad::ne(*this, o);
+}
+Tensor Tensor::ne(double o) const {
+    return xgrad::ne(*this, scalar_like(o, *this, "ne"));
+}
+Tensor Tensor::lt(const Tensor& o) const {
+    return xgrad::lt(*this, o);
+}
+Tensor Tensor::lt(double o) const {
+    return *this < o;
+}
+Tensor Tensor::le(const Tensor& o) const {
+    return xgrad::le(*this, o);
+}
+Tensor Tensor::le(double o) const {
+    return *this <= o;
+}
+Tensor Tensor::gt(const Tensor& o) const {
+    return xgrad::gt(*this, o);
+}
+Tensor Tensor::gt(double o) const {
+    return *this > o;
+}
+Tensor Tensor::ge(const Tensor& o) const {
+    return xgrad::ge(*this, o);
+}
+Tensor Tensor::ge(double o) const {
+    return *this >= o;
+}
+
 }  // namespace xgrad

@@ -1,4 +1,5 @@
-// max / min (torch.amax / amin) and argmax / argmin.
+// amax / amin (and max / min over all elements or dims, the same op), max / min over one dim
+// with indices (torch.max(x, dim)), and argmax / argmin.
 //
 // Semantics:
 // - max/min reduce over all elements (dims = {}) or the given dims; reducing over a dimension
@@ -30,7 +31,8 @@ std::string dims_str(const Axes& dims) {
     return dims.empty() ? std::string("all") : shape_str(dims);
 }
 
-Tensor extremum(const char* op, bool is_max, const Tensor& x, const Axes& dims, bool keepdim) {
+Tensor extremum(const char* op, const char* node_name, bool is_max, const Tensor& x,
+                const Axes& dims, bool keepdim) {
     check_defined(op, x);
     const Axes axes = normalize_axes(dims, x.dim(), op);
     for (std::int64_t a : axes)
@@ -46,10 +48,9 @@ Tensor extremum(const char* op, bool is_max, const Tensor& x, const Axes& dims, 
         Tensor weight = make_tensor(x.shape(), x.dtype());
         kernels::extremum_tie_weights(op, x, plan, out, weight);
         const Shape kept = reduced_shape(x.shape(), axes, true);
-        record(is_max ? "MaxBackward" : "MinBackward", out, {x}, {weight},
-               [kept](Node& n, const Tensor& g) -> TensorList {
-                   return {reshape(g, kept) * n.saved(0)};
-               });
+        record(node_name, out, {x}, {weight}, [kept](Node& n, const Tensor& g) -> TensorList {
+            return {reshape(g, kept) * n.saved(0)};
+        });
     }
     return out;
 }
@@ -76,13 +77,45 @@ Tensor arg_extremum(const char* op, bool is_max, const Tensor& x, std::optional<
     return out;
 }
 
+// torch.max(x, dim): the index of the first extreme value (argmax's kernel: NaN first), and
+// the values gathered at it, so the gradient goes to that index only (gather's backward is a
+// scatter_add) and is differentiable again.
+ValuesIndices extremum_dim(const char* op, bool is_max, const Tensor& x, std::int64_t dim,
+                           bool keepdim) {
+    check_defined(op, x);
+    if (x.dim() == 0) {
+        normalize_axis(dim, 1, op);  // a 0-d tensor has dims 0 and -1, as in PyTorch
+        return {x.clone(), zeros({}, TensorOptions{Dtype::i64})};
+    }
+    const std::int64_t d = normalize_axis(dim, x.dim(), op);
+    if (x.shape()[static_cast<std::size_t>(d)] == 0)
+        raise<ValueError>(op, "cannot reduce over the empty dimension ", d, " (input ", describe(x),
+                          ")");
+    Tensor indices = arg_extremum(op, is_max, x, d, true);
+    Tensor values = gather(x, d, indices);
+    if (!keepdim) return {squeeze(values, d), squeeze(indices, d)};
+    return {values, indices};
+}
+
 }  // namespace
 
+Tensor amax(const Tensor& x, const Axes& dims, bool keepdim) {
+    return extremum("amax", "AmaxBackward", true, x, dims, keepdim);
+}
+Tensor amin(const Tensor& x, const Axes& dims, bool keepdim) {
+    return extremum("amin", "AminBackward", false, x, dims, keepdim);
+}
 Tensor max(const Tensor& x, const Axes& dims, bool keepdim) {
-    return extremum("max", true, x, dims, keepdim);
+    return extremum("max", "MaxBackward", true, x, dims, keepdim);
 }
 Tensor min(const Tensor& x, const Axes& dims, bool keepdim) {
-    return extremum("min", false, x, dims, keepdim);
+    return extremum("min", "MinBackward", false, x, dims, keepdim);
+}
+ValuesIndices max_dim(const Tensor& x, std::int64_t dim, bool keepdim) {
+    return extremum_dim("max", true, x, dim, keepdim);
+}
+ValuesIndices min_dim(const Tensor& x, std::int64_t dim, bool keepdim) {
+    return extremum_dim("min", false, x, dim, keepdim);
 }
 Tensor argmax(const Tensor& x, std::optional<std::int64_t> dim, bool keepdim) {
     return arg_extremum("argmax", true, x, dim, keepdim);
@@ -97,8 +130,29 @@ Tensor Tensor::max(const Axes& d, bool k) const {
 Tensor Tensor::min(const Axes& d, bool k) const {
     return xgrad::min(*this, d, k);
 }
+Tensor Tensor::amax(const Axes& d, bool k) const {
+    return xgrad::amax(*this, d, k);
+}
+Tensor Tensor::amin(const Axes& d, bool k) const {
+    return xgrad::amin(*this, d, k);
+}
+ValuesIndices Tensor::max_dim(std::int64_t d, bool k) const {
+    return xgrad::max_dim(*this, d, k);
+}
+ValuesIndices Tensor::min_dim(std::int64_t d, bool k) const {
+    return xgrad::min_dim(*this, d, k);
+}
+Tensor Tensor::maximum(const Tensor& other) const {
+    return xgrad::maximum(*this, other);
+}
+Tensor Tensor::minimum(const Tensor& other) const {
+    return xgrad::minimum(*this, other);
+}
 Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool k) const {
     return xgrad::argmax(*this, dim, k);
+}
+Tensor Tensor::argmin(std::optional<std::int64_t> dim, bool k) const {
+    return xgrad::argmin(*this, dim, k);
 }
 
 }  // namespace xgrad

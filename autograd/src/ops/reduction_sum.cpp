@@ -1,4 +1,5 @@
-// sum and mean. Floating sums accumulate in double so float32 results stay accurate.
+// sum and mean, and the bool reductions any / all. Floating sums accumulate in double so
+// float32 results stay accurate; a bool sum counts the trues as int64, as PyTorch.
 #include <algorithm>
 #include <vector>
 
@@ -73,6 +74,10 @@ std::vector<Acc> sum_axes(const T* data, Shape shape, const Axes& axes) {
 
 Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
     check_defined("sum", x);
+    if (x.dtype() == Dtype::b8) {
+        normalize_axes(dims, x.dim(), "sum");
+        return sum(x.to(Dtype::i64), dims, keepdim);
+    }
     const Axes axes = normalize_axes(dims, x.dim(), "sum");
     const Shape out_shape = reduced_shape(x.shape(), axes, keepdim);
     Tensor out = make_tensor(out_shape, x.dtype());
@@ -102,7 +107,9 @@ Tensor sum(const Tensor& x, const Axes& dims, bool keepdim) {
 Tensor mean(const Tensor& x, const Axes& dims, bool keepdim) {
     check_defined("mean", x);
     if (!is_floating(x.dtype()))
-        raise<DtypeError>("mean", "needs a floating tensor, got ", describe(x));
+        raise<DtypeError>("mean",
+                          "could not infer the output dtype: the input must be floating, got ",
+                          describe(x), " (convert it with .to(kFloat) first)");
     const Axes axes = normalize_axes(dims, x.dim(), "mean");
     std::int64_t count = 1;
     for (auto a : axes) count *= x.shape()[a];
@@ -112,6 +119,33 @@ Tensor mean(const Tensor& x, const Axes& dims, bool keepdim) {
     return sum(x, dims, keepdim) / static_cast<double>(count);
 }
 
+namespace {
+// The number of non-zero elements of x over dims (int64), for any / all.
+Tensor count_nonzero(const char* op, const Tensor& x, const Axes& dims, bool keepdim) {
+    check_defined(op, x);
+    normalize_axes(dims, x.dim(), op);
+    const Tensor nz = x.dtype() == Dtype::b8 ? x : ne(x, scalar_like(0.0, x, op));
+    return sum(nz.to(Dtype::i64), dims, keepdim);
+}
+}  // namespace
+
+Tensor any(const Tensor& x, const Axes& dims, bool keepdim) {
+    return gt(count_nonzero("any", x, dims, keepdim), zeros({}, TensorOptions{Dtype::i64}));
+}
+
+Tensor all(const Tensor& x, const Axes& dims, bool keepdim) {
+    check_defined("all", x);
+    const Tensor zero = zeros({}, TensorOptions{x.dtype()});
+    const Tensor is_zero = x.dtype() == Dtype::b8 ? logical_not(x) : eq(x, zero);
+    return eq(count_nonzero("all", is_zero, dims, keepdim), zeros({}, TensorOptions{Dtype::i64}));
+}
+
+Tensor Tensor::any(const Axes& d, bool k) const {
+    return xgrad::any(*this, d, k);
+}
+Tensor Tensor::all(const Axes& d, bool k) const {
+    return xgrad::all(*this, d, k);
+}
 Tensor Tensor::sum(const Axes& d, bool k) const {
     return xgrad::sum(*this, d, k);
 }

@@ -276,4 +276,17 @@ Tensor Tensor::clamp(std::optional<double> lo, std::optional<double> hi) const {
     return xgrad::clamp(*this, lo, hi);
 }
 
+Tensor clamp_min(const Tensor& x, double min) {
+    return clamp(x, min, std::nullopt);
+}
+Tensor clamp_max(const Tensor& x, double max) {
+    return clamp(x, std::nullopt, max);
+}
+Tensor Tensor::clamp_min(double min) const {
+    return xgrad::clamp_min(*this, min);
+}
+Tensor Tensor::clamp_max(double max) const {
+    return xgrad::clamp_max(*this, max);
+}
+
 }  // namespace xgrad

@@ -37,16 +37,6 @@ std::string num(double v) {
     return os.str();
 }
 
-// x minus its (constant, detached) maximum along d, as PyTorch's softmax kernels do: the
-// largest logit becomes exactly 0 and the others keep every bit that matters, which is what
-// makes float32 softmax of logits like -1000 accurate. An infinite maximum shifts by 0.
-Tensor shift_by_max(const Tensor& x, std::int64_t d) {
-    if (x.numel() == 0) return x;
-    Tensor m = max(x.detach(), {d}, true);
-    m = where(isinf(m), scalar_like(0.0, m, "nn::softmax"), m);
-    return x - m;
-}
-
 }  // namespace
 
 Tensor identity(const Tensor& x) {
@@ -136,16 +126,14 @@ Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
 
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     check_floating("log_softmax", x);
-    const std::int64_t d = normalize_axis(dim, x.dim(), "nn::log_softmax");
-    const Tensor z = shift_by_max(x, d);
-    return z - logsumexp(z, {d}, true);
+    normalize_axis(dim, x.dim(), "nn::log_softmax");
+    return xgrad::log_softmax(x, dim);
 }
 
 Tensor softmax(const Tensor& x, std::int64_t dim) {
     check_floating("softmax", x);
-    const std::int64_t d = normalize_axis(dim, x.dim(), "nn::softmax");
-    const Tensor z = shift_by_max(x, d);
-    return exp(z - logsumexp(z, {d}, true));
+    normalize_axis(dim, x.dim(), "nn::softmax");
+    return xgrad::softmax(x, dim);
 }
 
 }  // namespace xgrad::nn::functional

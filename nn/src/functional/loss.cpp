@@ -393,7 +393,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
             raise<ShapeError>(op_name(fn).c_str(), "class-probability target ",
                               shape_str(target.shape()), " must have the input's shape ",
                               shape_str(input.shape()));
-        const Tensor logp = log_softmax(input, layout.class_dim);
+        const Tensor logp = xgrad::log_softmax(input, layout.class_dim);
         return nll_from_log_probs(fn, logp, target, layout, o.reduction, o.weight, o.ignore_index,
                                   eps);
     }
@@ -408,7 +408,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
         raise<ValueError>(op_name(fn).c_str(), "ignore_index (", std::to_string(o.ignore_index),
                           ") is not supported for class-probability targets");
     const std::int64_t C = layout.classes;
-    const Tensor logp = log_softmax(input, layout.class_dim);
+    const Tensor logp = xgrad::log_softmax(input, layout.class_dim);
     const Tensor p = eps > 0.0 ? target * (1.0 - eps) + eps / double(C) : target;
     Tensor prod = logp * p;
     if (o.weight.defined()) prod = prod * class_weight_view(o.weight, input, layout.class_dim);

@@ -17,6 +17,10 @@ inline constexpr Dtype kFloat32 = Dtype::f32;
 inline constexpr Dtype kFloat64 = Dtype::f64;
 inline constexpr Dtype kInt64 = Dtype::i64;
 inline constexpr Dtype kBool = Dtype::b8;
+// PyTorch's C++ spellings (at::kFloat, at::kDouble, at::kLong).
+inline constexpr Dtype kFloat = Dtype::f32;
+inline constexpr Dtype kDouble = Dtype::f64;
+inline constexpr Dtype kLong = Dtype::i64;
 
 const char* dtype_name(Dtype d);  // "float32", "float64", "int64", "bool"
 std::size_t dtype_size(Dtype d);

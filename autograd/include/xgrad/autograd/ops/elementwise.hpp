@@ -32,6 +32,8 @@ Tensor sigmoid(const Tensor& x);
 Tensor relu(const Tensor& x);
 // Limits to [min, max]; either bound may be absent. Gradient passes where min <= x <= max.
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max = std::nullopt);
+Tensor clamp_min(const Tensor& x, double min);
+Tensor clamp_max(const Tensor& x, double max);
 
 // Activation derivatives as ops: PyTorch's *_backward ops (derivatives.yaml). Each is one fused
 // kernel and is differentiable itself (its own backward is written in ops), so tanh, sigmoid

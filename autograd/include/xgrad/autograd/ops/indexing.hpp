@@ -28,4 +28,27 @@ TensorList split(const Tensor& x, std::int64_t size, std::int64_t dim = 0);
 // Negative pads crop.
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value = 0.0);
 
+// x[indices] as in Python (see Tensor::index): integers, Slice, None, Ellipsis, int64 index
+// tensors and bool masks. Differentiable (built on slice, select, unsqueeze, permute, reshape
+// and index_select).
+Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices);
+// value where mask (bool, broadcast to x's shape) is true, x elsewhere; the gradient reaches x
+// where mask is false (and a tensor value, 0-d, where it is true).
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value);
+// Lower / upper triangle of the last two dims: elements with j - i <= diagonal (tril) or
+// j - i >= diagonal (triu) are kept, the others are zero.
+Tensor tril(const Tensor& x, std::int64_t diagonal = 0);
+Tensor triu(const Tensor& x, std::int64_t diagonal = 0);
+// Sorted along dim, with the int64 positions the values came from. Always stable (equal values
+// keep their order); NaN counts as larger than every number, as in PyTorch. `stable` is
+// accepted for PyTorch's signature. Values are differentiable (a gather).
+ValuesIndices sort(const Tensor& x, std::int64_t dim = -1, bool descending = false,
+                   bool stable = false);
+Tensor argsort(const Tensor& x, std::int64_t dim = -1, bool descending = false);
+// The k largest (or smallest) values along dim and their indices; 0 <= k <= size. sorted =
+// false is accepted and gives them sorted too.
+ValuesIndices topk(const Tensor& x, std::int64_t k, std::int64_t dim = -1, bool largest = true,
+                   bool sorted = true);
+
 }  // namespace xgrad
