@@ -9,7 +9,7 @@ report=$(objdump -d --no-show-raw-insn "$lib" | awk '
     /^[0-9a-f]+ <.*>:$/ { fn = $2; next }
     /%[yz]mm[0-9]/ { n[fn]++ }
     END { for (f in n) print n[f], f }' | c++filt)
-bad=$(grep -Ev '_avx(2|512)(\.[a-z_.0-9]+)?\(' <<<"$report" || true)
+bad=$(grep -Ev '_avx(2|512)(<[^()]*>)?(\.[a-z_.0-9]+)?\(' <<<"$report" || true)
 echo "functions using ymm/zmm registers: $(grep -c . <<<"$report" || true)"
 if [[ -n "$bad" ]]; then
     echo "AVX registers outside the dispatched variants:"

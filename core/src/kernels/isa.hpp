@@ -70,20 +70,3 @@ const char* isa_name(Isa isa);
                 return NAME##_baseline ARGS;            \
         }                                               \
     }
-
-// The same with two variants, baseline and AVX2+FMA (also taken on AVX-512 CPUs), for loops
-// that 512-bit vectors make slower: the 2 x 2 max-pool kernels, whose rows are short (12 outputs
-// in LeNet) and read with stride 2, ran 1.9x slower as GCC's AVX-512 code than as its AVX2 code
-// (kernels/pooling.cpp, 2026-12-03).
-#define XGRAD_DISPATCHED_AVX2(RET, NAME, BODY, PARAMS, ARGS)               \
-    RET NAME##_baseline PARAMS {                                           \
-        return BODY ARGS;                                                  \
-    }                                                                      \
-    XGRAD_TARGET_AVX2 RET NAME##_avx2 PARAMS {                             \
-        return BODY ARGS;                                                  \
-    }                                                                      \
-    RET NAME PARAMS {                                                      \
-        if (::xgrad::kernels::active_isa() >= ::xgrad::kernels::Isa::avx2) \
-            return NAME##_avx2 ARGS;                                       \
-        return NAME##_baseline ARGS;                                       \
-    }
